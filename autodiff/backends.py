@@ -1,0 +1,343 @@
+"""Backend namespaces: the ``m`` every op's forward and rule are written against.
+
+An op never calls ``math`` directly. It receives a backend ``m`` and uses
+``m.exp``, ``m.where`` and friends, so one body of code runs on
+
+* :data:`FLOAT` -- Python floats with IEEE semantics (overflow gives ``inf``),
+  which is what training runs;
+* :class:`MpmathBackend` -- mpmath numbers at a configurable precision, to tell
+  rounding from a wrong rule;
+* :data:`SYMPY` -- sympy expressions, which is what the prover checks.
+
+Representation predicates (:meth:`Backend.isnormal`) describe the number
+format: in exact arithmetic nothing overflows or underflows, so on sympy
+``isnormal(v)`` is just ``v != 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+__all__ = [
+    "Backend",
+    "FloatBackend",
+    "MpmathBackend",
+    "SympyBackend",
+    "FLOAT",
+    "backend_of",
+    "mpmath_backend",
+    "sympy_backend",
+]
+
+_INF = math.inf
+_TINY = 2.2250738585072014e-308  # smallest positive normal float64
+
+
+class Backend:
+    """The functions an op body may use; subclasses bind them to a number system."""
+
+    name: str = "abstract"
+    symbolic: bool = False
+    zero: Any = 0
+    one: Any = 1
+
+    def num(self, value: Any) -> Any:
+        """Convert a Python number (a constant in user code) into this backend."""
+        raise NotImplementedError
+
+    def exp(self, x: Any) -> Any:
+        """e**x."""
+        raise NotImplementedError
+
+    def expm1(self, x: Any) -> Any:
+        """e**x - 1, accurate near 0."""
+        raise NotImplementedError
+
+    def log(self, x: Any) -> Any:
+        """Natural logarithm."""
+        raise NotImplementedError
+
+    def log1p(self, x: Any) -> Any:
+        """log(1 + x), accurate near 0."""
+        raise NotImplementedError
+
+    def sqrt(self, x: Any) -> Any:
+        """Square root."""
+        raise NotImplementedError
+
+    def pow(self, x: Any, y: Any) -> Any:
+        """x**y (real result; the caller guarantees the domain)."""
+        raise NotImplementedError
+
+    def tanh(self, x: Any) -> Any:
+        """Hyperbolic tangent."""
+        raise NotImplementedError
+
+    def sin(self, x: Any) -> Any:
+        """Sine."""
+        raise NotImplementedError
+
+    def cos(self, x: Any) -> Any:
+        """Cosine."""
+        raise NotImplementedError
+
+    def abs(self, x: Any) -> Any:
+        """|x|."""
+        raise NotImplementedError
+
+    def sign(self, x: Any) -> Any:
+        """-1, 0 or 1 (sign(0) = 0)."""
+        raise NotImplementedError
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        """``a`` where ``cond`` holds, else ``b``. Both branches are evaluated."""
+        raise NotImplementedError
+
+    def isnormal(self, x: Any) -> Any:
+        """True when ``x`` is a nonzero finite number at full precision."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<backend {self.name}>"
+
+
+def _guard_overflow(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def wrapped(x: float) -> float:
+        try:
+            return fn(x)
+        except OverflowError:
+            return _INF
+
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+def _float_tanh(x: float) -> float:
+    """tanh in float64, never overflowing.
+
+    On 0.5 <= |x| <= 20 it uses (e^{2x} - 1) / (e^{2x} + 1): within 2 ULPs there,
+    and bit for bit what classic micrograd computes, so its published figures
+    reproduce. Near 0 that formula cancels, so ``math.tanh`` is used; past 20
+    tanh(x) rounds to +-1 exactly.
+    """
+    if -0.5 < x < 0.5:
+        return math.tanh(x)
+    if x > 20.0:
+        return 1.0
+    if x < -20.0:
+        return -1.0
+    e = math.exp(2.0 * x)
+    return (e - 1.0) / (e + 1.0)
+
+
+def _float_pow(x: float, y: float) -> float:
+    """IEEE pow: overflow gives a signed infinity, 0**negative gives inf."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        if x < 0.0 and y == math.floor(y) and math.fmod(y, 2.0) != 0.0:
+            return -_INF
+        return _INF
+    except ValueError:
+        if x == 0.0 and y < 0.0:
+            if y == math.floor(y) and math.fmod(y, 2.0) != 0.0:
+                return math.copysign(_INF, x)
+            return _INF
+        raise
+
+
+def _float_sign(x: float) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0 * x)
+
+
+def _float_where(cond: Any, a: Any, b: Any) -> Any:
+    return a if cond else b
+
+
+def _float_isnormal(x: float) -> bool:
+    return _TINY <= abs(x) < _INF
+
+
+class FloatBackend(Backend):
+    """Python floats (IEEE double): what the engine trains with."""
+
+    name = "float"
+    zero = 0.0
+    one = 1.0
+
+    def __init__(self) -> None:
+        # Bind plain functions as instance attributes: a rule's ``m.exp(x)`` is
+        # then one attribute load and one C call on the hot path.
+        self.exp = _guard_overflow(math.exp)  # type: ignore[method-assign]
+        self.expm1 = _guard_overflow(math.expm1)  # type: ignore[method-assign]
+        self.log = math.log  # type: ignore[method-assign]
+        self.log1p = math.log1p  # type: ignore[method-assign]
+        self.sqrt = math.sqrt  # type: ignore[method-assign]
+        self.pow = _float_pow  # type: ignore[method-assign]
+        self.tanh = _float_tanh  # type: ignore[method-assign]
+        self.sin = math.sin  # type: ignore[method-assign]
+        self.cos = math.cos  # type: ignore[method-assign]
+        self.abs = abs  # type: ignore[method-assign]
+        self.sign = _float_sign  # type: ignore[method-assign]
+        self.where = _float_where  # type: ignore[method-assign]
+        self.isnormal = _float_isnormal  # type: ignore[method-assign]
+
+    def num(self, value: Any) -> float:
+        return float(value)
+
+
+class MpmathBackend(Backend):
+    """mpmath numbers in a context of their own, at ``dps`` decimal digits.
+
+    ``MpmathBackend()`` with no argument uses mpmath's global context (its
+    precision is whatever ``mpmath.mp.dps`` says); ``MpmathBackend(dps=60)``
+    makes a private context so that its precision cannot be changed from
+    outside.
+    """
+
+    def __init__(self, dps: int | None = None) -> None:
+        import mpmath
+
+        if dps is None:
+            ctx = mpmath.mp
+            self.name = "mpmath"
+        else:
+            if isinstance(dps, bool) or not isinstance(dps, int) or dps < 1:
+                raise ValueError(f"dps must be a positive integer, got {dps!r}")
+            ctx = mpmath.MPContext()
+            ctx.dps = dps
+            self.name = f"mpmath[{dps}]"
+        self.ctx = ctx
+        self.mpf_type: type = type(ctx.mpf(0))
+        self.zero = ctx.mpf(0)
+        self.one = ctx.mpf(1)
+        self.exp = ctx.exp  # type: ignore[method-assign]
+        self.expm1 = ctx.expm1  # type: ignore[method-assign]
+        self.log = ctx.log  # type: ignore[method-assign]
+        self.log1p = ctx.log1p  # type: ignore[method-assign]
+        self.sqrt = ctx.sqrt  # type: ignore[method-assign]
+        self.pow = ctx.power  # type: ignore[method-assign]
+        self.tanh = ctx.tanh  # type: ignore[method-assign]
+        self.sin = ctx.sin  # type: ignore[method-assign]
+        self.cos = ctx.cos  # type: ignore[method-assign]
+        self.abs = ctx.fabs  # type: ignore[method-assign]
+        self.sign = ctx.sign  # type: ignore[method-assign]
+        self.where = _float_where  # type: ignore[method-assign]
+        self.isnormal = ctx.isnormal  # type: ignore[method-assign]
+        _register_type(self.mpf_type, self)
+
+    @property
+    def dps(self) -> int:
+        """Working precision in decimal digits."""
+        return int(self.ctx.dps)
+
+    def num(self, value: Any) -> Any:
+        """Exact for floats and ints: every float64 is an mpf."""
+        return self.ctx.mpf(value)
+
+
+class SympyBackend(Backend):
+    """sympy expressions: the rule code run on symbols, for the prover."""
+
+    name = "sympy"
+    symbolic = True
+
+    def __init__(self) -> None:
+        import sympy
+
+        self._sympy = sympy
+        self.zero = sympy.Integer(0)
+        self.one = sympy.Integer(1)
+        self.exp = sympy.exp  # type: ignore[method-assign]
+        self.log = sympy.log  # type: ignore[method-assign]
+        self.sqrt = sympy.sqrt  # type: ignore[method-assign]
+        self.tanh = sympy.tanh  # type: ignore[method-assign]
+        self.sin = sympy.sin  # type: ignore[method-assign]
+        self.cos = sympy.cos  # type: ignore[method-assign]
+        self.abs = sympy.Abs  # type: ignore[method-assign]
+        self.sign = sympy.sign  # type: ignore[method-assign]
+
+    def num(self, value: Any) -> Any:
+        """Exact conversion; a float becomes the shortest rational that rounds to it."""
+        sympy = self._sympy
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return sympy.oo if value > 0 else (-sympy.oo if value < 0 else sympy.nan)
+            return sympy.nsimplify(value, rational=True)
+        return sympy.sympify(value)
+
+    def expm1(self, x: Any) -> Any:
+        return self._sympy.exp(x) - 1
+
+    def log1p(self, x: Any) -> Any:
+        return self._sympy.log(1 + x)
+
+    def pow(self, x: Any, y: Any) -> Any:
+        return self._sympy.Pow(x, y)
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return self._sympy.Piecewise((a, cond), (b, True))
+
+    def isnormal(self, x: Any) -> Any:
+        return self._sympy.Ne(x, 0)
+
+
+FLOAT = FloatBackend()
+
+_BY_TYPE: dict[type, Backend] = {float: FLOAT, int: FLOAT}
+_sympy_backend: SympyBackend | None = None
+_default_mpmath: MpmathBackend | None = None
+
+
+def _register_type(tp: type, backend: Backend) -> None:
+    _BY_TYPE[tp] = backend
+
+
+def sympy_backend() -> SympyBackend:
+    """The shared sympy backend (sympy is imported on first use)."""
+    global _sympy_backend
+    if _sympy_backend is None:
+        _sympy_backend = SympyBackend()
+    return _sympy_backend
+
+
+def mpmath_backend(dps: int | None = None) -> MpmathBackend:
+    """The mpmath backend on the global context, or a private one at ``dps`` digits."""
+    global _default_mpmath
+    if dps is not None:
+        return MpmathBackend(dps)
+    if _default_mpmath is None:
+        _default_mpmath = MpmathBackend()
+    return _default_mpmath
+
+
+def backend_of(data: Any) -> Backend | None:
+    """The backend a number belongs to, or None when it is not a supported number."""
+    tp = type(data)
+    found = _BY_TYPE.get(tp)
+    if found is not None:
+        return found
+    if tp is bool:
+        return None
+    module = tp.__module__ or ""
+    if module.startswith("mpmath"):
+        import mpmath
+
+        if isinstance(data, mpmath.mpf):
+            return mpmath_backend()
+        return None  # mpc and interval types are not real numbers
+    if module.startswith("sympy"):
+        import sympy
+
+        if isinstance(data, sympy.Expr):
+            backend = sympy_backend()
+            _BY_TYPE[tp] = backend
+            return backend
+        return None
+    if isinstance(data, float):  # float subclasses such as numpy.float64
+        return FLOAT
+    if isinstance(data, int):
+        return FLOAT
+    return None

@@ -1,0 +1,3 @@
+"""gradproof's reports: campaign records as pandas DataFrames, tables and plots."""
+
+__all__: list[str] = []

@@ -1,0 +1,80 @@
+"""Loading users' own ops: ``--plugin MODULE`` with a module name or a ``.py`` path."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Iterable
+
+from autodiff import AutodiffError, op_names
+from verification.errors import UsageError
+
+__all__ = ["load_plugin", "load_plugins"]
+
+
+def load_plugin(spec: str) -> tuple[ModuleType, tuple[str, ...]]:
+    """Import a plugin and return it with the names of the ops it registered.
+
+    ``spec`` is an importable module name (``mypkg.ops``) or a path to a
+    ``.py`` file. Any failure becomes a :class:`UsageError` naming the plugin
+    and the cause, with the line of the plugin where it happened.
+    """
+    before = set(op_names())
+    path = Path(spec)
+    try:
+        if spec.endswith(".py") or path.suffix == ".py" or path.exists():
+            module = _load_path(path)
+        else:
+            module = importlib.import_module(spec)
+    except UsageError:
+        raise
+    except AutodiffError as exc:
+        raise UsageError(f"plugin {spec!r} declares a bad op: {exc}{_where(exc)}") from None
+    except ModuleNotFoundError as exc:
+        if exc.name and spec.startswith(exc.name):
+            raise UsageError(f"plugin {spec!r} not found: no module named {exc.name!r}") from None
+        raise UsageError(f"plugin {spec!r} failed to import: {exc}{_where(exc)}") from None
+    except SyntaxError as exc:
+        raise UsageError(f"plugin {spec!r} has a syntax error at line {exc.lineno}: {exc.msg}") from None
+    except Exception as exc:  # a user's module may raise anything while importing
+        raise UsageError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}{_where(exc)}") from None
+    added = tuple(n for n in op_names() if n not in before)
+    return module, added
+
+
+def load_plugins(specs: Iterable[str]) -> tuple[str, ...]:
+    """Load every plugin; return the names of all ops they registered."""
+    names: list[str] = []
+    for spec in specs:
+        names.extend(load_plugin(spec)[1])
+    return tuple(names)
+
+
+def _load_path(path: Path) -> ModuleType:
+    if not path.is_file():
+        raise UsageError(f"plugin file {str(path)!r} does not exist")
+    name = f"gradproof_plugin_{path.stem}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise UsageError(f"plugin {str(path)!r} cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    user = [f for f in frames if "importlib" not in f.filename and "/verification/plugins.py" not in f.filename]
+    if not user:
+        return ""
+    last = user[-1]
+    return f" (at {last.filename}:{last.lineno})"
