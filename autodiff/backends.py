@@ -17,7 +17,8 @@ format: in exact arithmetic nothing overflows or underflows, so on sympy
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = [
     "Backend",
@@ -35,67 +36,35 @@ _TINY = 2.2250738585072014e-308  # smallest positive normal float64
 
 
 class Backend:
-    """The functions an op body may use; subclasses bind them to a number system."""
+    """The functions an op body may use; subclasses bind them to a number system.
+
+    Every function takes and returns numbers of the backend. ``where`` evaluates
+    both branches (so a branch must not raise for inputs the other handles);
+    ``isnormal`` is True for a nonzero finite number at full precision (on
+    sympy: nonzero).
+    """
 
     name: str = "abstract"
     symbolic: bool = False
     zero: Any = 0
     one: Any = 1
 
+    exp: Callable[[Any], Any]  # e**x
+    expm1: Callable[[Any], Any]  # e**x - 1, accurate near 0
+    log: Callable[[Any], Any]  # natural logarithm
+    log1p: Callable[[Any], Any]  # log(1 + x), accurate near 0
+    sqrt: Callable[[Any], Any]  # square root
+    pow: Callable[[Any, Any], Any]  # x**y, real result (the caller guarantees the domain)
+    tanh: Callable[[Any], Any]  # hyperbolic tangent
+    sin: Callable[[Any], Any]  # sine
+    cos: Callable[[Any], Any]  # cosine
+    abs: Callable[[Any], Any]  # |x|
+    sign: Callable[[Any], Any]  # -1, 0 or 1 (sign(0) = 0)
+    where: Callable[[Any, Any, Any], Any]  # a where cond holds, else b
+    isnormal: Callable[[Any], Any]  # nonzero, finite, full precision
+
     def num(self, value: Any) -> Any:
         """Convert a Python number (a constant in user code) into this backend."""
-        raise NotImplementedError
-
-    def exp(self, x: Any) -> Any:
-        """e**x."""
-        raise NotImplementedError
-
-    def expm1(self, x: Any) -> Any:
-        """e**x - 1, accurate near 0."""
-        raise NotImplementedError
-
-    def log(self, x: Any) -> Any:
-        """Natural logarithm."""
-        raise NotImplementedError
-
-    def log1p(self, x: Any) -> Any:
-        """log(1 + x), accurate near 0."""
-        raise NotImplementedError
-
-    def sqrt(self, x: Any) -> Any:
-        """Square root."""
-        raise NotImplementedError
-
-    def pow(self, x: Any, y: Any) -> Any:
-        """x**y (real result; the caller guarantees the domain)."""
-        raise NotImplementedError
-
-    def tanh(self, x: Any) -> Any:
-        """Hyperbolic tangent."""
-        raise NotImplementedError
-
-    def sin(self, x: Any) -> Any:
-        """Sine."""
-        raise NotImplementedError
-
-    def cos(self, x: Any) -> Any:
-        """Cosine."""
-        raise NotImplementedError
-
-    def abs(self, x: Any) -> Any:
-        """|x|."""
-        raise NotImplementedError
-
-    def sign(self, x: Any) -> Any:
-        """-1, 0 or 1 (sign(0) = 0)."""
-        raise NotImplementedError
-
-    def where(self, cond: Any, a: Any, b: Any) -> Any:
-        """``a`` where ``cond`` holds, else ``b``. Both branches are evaluated."""
-        raise NotImplementedError
-
-    def isnormal(self, x: Any) -> Any:
-        """True when ``x`` is a nonzero finite number at full precision."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -170,19 +139,19 @@ class FloatBackend(Backend):
     def __init__(self) -> None:
         # Bind plain functions as instance attributes: a rule's ``m.exp(x)`` is
         # then one attribute load and one C call on the hot path.
-        self.exp = _guard_overflow(math.exp)  # type: ignore[method-assign]
-        self.expm1 = _guard_overflow(math.expm1)  # type: ignore[method-assign]
-        self.log = math.log  # type: ignore[method-assign]
-        self.log1p = math.log1p  # type: ignore[method-assign]
-        self.sqrt = math.sqrt  # type: ignore[method-assign]
-        self.pow = _float_pow  # type: ignore[method-assign]
-        self.tanh = _float_tanh  # type: ignore[method-assign]
-        self.sin = math.sin  # type: ignore[method-assign]
-        self.cos = math.cos  # type: ignore[method-assign]
-        self.abs = abs  # type: ignore[method-assign]
-        self.sign = _float_sign  # type: ignore[method-assign]
-        self.where = _float_where  # type: ignore[method-assign]
-        self.isnormal = _float_isnormal  # type: ignore[method-assign]
+        self.exp = _guard_overflow(math.exp)
+        self.expm1 = _guard_overflow(math.expm1)
+        self.log = math.log
+        self.log1p = math.log1p
+        self.sqrt = math.sqrt
+        self.pow = _float_pow
+        self.tanh = _float_tanh
+        self.sin = math.sin
+        self.cos = math.cos
+        self.abs = abs
+        self.sign = _float_sign
+        self.where = _float_where
+        self.isnormal = _float_isnormal
 
     def num(self, value: Any) -> float:
         return float(value)
@@ -213,19 +182,19 @@ class MpmathBackend(Backend):
         self.mpf_type: type = type(ctx.mpf(0))
         self.zero = ctx.mpf(0)
         self.one = ctx.mpf(1)
-        self.exp = ctx.exp  # type: ignore[method-assign]
-        self.expm1 = ctx.expm1  # type: ignore[method-assign]
-        self.log = ctx.log  # type: ignore[method-assign]
-        self.log1p = ctx.log1p  # type: ignore[method-assign]
-        self.sqrt = ctx.sqrt  # type: ignore[method-assign]
-        self.pow = ctx.power  # type: ignore[method-assign]
-        self.tanh = ctx.tanh  # type: ignore[method-assign]
-        self.sin = ctx.sin  # type: ignore[method-assign]
-        self.cos = ctx.cos  # type: ignore[method-assign]
-        self.abs = ctx.fabs  # type: ignore[method-assign]
-        self.sign = ctx.sign  # type: ignore[method-assign]
-        self.where = _float_where  # type: ignore[method-assign]
-        self.isnormal = ctx.isnormal  # type: ignore[method-assign]
+        self.exp = ctx.exp
+        self.expm1 = ctx.expm1
+        self.log = ctx.log
+        self.log1p = ctx.log1p
+        self.sqrt = ctx.sqrt
+        self.pow = ctx.power
+        self.tanh = ctx.tanh
+        self.sin = ctx.sin
+        self.cos = ctx.cos
+        self.abs = ctx.fabs
+        self.sign = ctx.sign
+        self.where = _float_where
+        self.isnormal = ctx.isnormal
         _register_type(self.mpf_type, self)
 
     @property
@@ -250,14 +219,14 @@ class SympyBackend(Backend):
         self._sympy = sympy
         self.zero = sympy.Integer(0)
         self.one = sympy.Integer(1)
-        self.exp = sympy.exp  # type: ignore[method-assign]
-        self.log = sympy.log  # type: ignore[method-assign]
-        self.sqrt = sympy.sqrt  # type: ignore[method-assign]
-        self.tanh = sympy.tanh  # type: ignore[method-assign]
-        self.sin = sympy.sin  # type: ignore[method-assign]
-        self.cos = sympy.cos  # type: ignore[method-assign]
-        self.abs = sympy.Abs  # type: ignore[method-assign]
-        self.sign = sympy.sign  # type: ignore[method-assign]
+        self.exp = sympy.exp
+        self.log = sympy.log
+        self.sqrt = sympy.sqrt
+        self.tanh = sympy.tanh
+        self.sin = sympy.sin
+        self.cos = sympy.cos
+        self.abs = sympy.Abs
+        self.sign = sympy.sign
 
     def num(self, value: Any) -> Any:
         """Exact conversion; a float becomes the shortest rational that rounds to it."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import gc
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from autodiff import ops, registry
 from autodiff.backends import FLOAT, Backend, backend_of
@@ -50,7 +51,7 @@ class Value:
     the type of ``data`` selects the backend every op on it runs with.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_params", "_g")
+    __slots__ = ("_a", "_b", "_g", "_op", "_params", "data", "grad", "label")
 
     data: Any
     grad: Any
@@ -59,7 +60,7 @@ class Value:
     _a: Any
     _b: Any
     _params: tuple[Any, ...]
-    _g: Any
+    _g: Any  # the adjoint during a backward pass; set there, unset otherwise
 
     def __init__(self, data: Any, *, label: str = "") -> None:
         if type(data) is float:
@@ -76,7 +77,6 @@ class Value:
         self._a = None
         self._b = None
         self._params = _NO_PARAMS
-        self._g = zero
 
     @property
     def op(self) -> str:
@@ -104,7 +104,7 @@ class Value:
         if b is None:
             return () if a is None else (a,)
         if b is _MANY:
-            return a  # type: ignore[no-any-return]
+            return a
         return (a, b)
 
     def parents(self) -> tuple[Value, ...]:
@@ -251,10 +251,10 @@ def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each after all of its parents (iterative DFS).
 
     The stack holds nodes and a marker meaning "the node below me is finished",
-    so the walk allocates nothing per node.
+    so the walk allocates nothing per node. Nodes hash by identity.
     """
     order: list[Value] = []
-    seen: set[int] = set()
+    seen: set[Value] = set()
     stack: list[Any] = [root]
     push, pop, add, append = stack.append, stack.pop, seen.add, order.append
     done = _DONE
@@ -263,10 +263,9 @@ def topological_order(root: Value) -> list[Value]:
         if node is done:
             append(pop())
             continue
-        key = id(node)
-        if key in seen:
+        if node in seen:
             continue
-        add(key)
+        add(node)
         push(node)
         push(done)
         a = node._a
@@ -274,16 +273,16 @@ def topological_order(root: Value) -> list[Value]:
             continue
         b = node._b
         if b is None:
-            if id(a) not in seen:
+            if a not in seen:
                 push(a)
         elif b is _MANY:
             for parent in a:
-                if id(parent) not in seen:
+                if parent not in seen:
                     push(parent)
         else:
-            if id(b) not in seen:
+            if b not in seen:
                 push(b)
-            if id(a) not in seen:
+            if a not in seen:
                 push(a)
     return order
 
@@ -308,7 +307,11 @@ def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
             partials: Any = None
             try:
                 if b is None:
-                    partials = op.grad(m, node.data, a.data, *node._params)
+                    params = node._params
+                    if params:
+                        partials = op.grad(m, node.data, a.data, *params)
+                    else:
+                        partials = op.grad(m, node.data, a.data)
                     (da,) = partials
                     a._g += da * g
                 elif b is _MANY:
@@ -316,7 +319,11 @@ def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
                     for parent, d in zip(a, partials, strict=True):
                         parent._g += d * g
                 else:
-                    partials = op.grad(m, node.data, a.data, b.data, *node._params)
+                    params = node._params
+                    if params:
+                        partials = op.grad(m, node.data, a.data, b.data, *params)
+                    else:
+                        partials = op.grad(m, node.data, a.data, b.data)
                     da, db = partials
                     a._g += da * g
                     b._g += db * g
@@ -324,7 +331,7 @@ def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
                 raise _rule_error(op, node, partials, exc) from exc
     finally:
         for node in topo:
-            node._g = zero
+            del node._g
 
 
 def _rule_error(op: Op, node: Value, partials: Any, exc: Exception) -> Exception:
@@ -362,11 +369,17 @@ def _operand_error(opname: str, other: Any) -> TypeError:
 
 def _lift(x: Any, like: Value, opname: str) -> Value:
     """A constant operand as a leaf Value of ``like``'s backend."""
-    if isinstance(x, Value):
-        return x
     tp = type(x)
     if (tp is float or tp is int) and type(like.data) is float:
-        return Value(float(x))
+        leaf = _new(Value)
+        leaf.data = x if tp is float else float(x)
+        leaf.grad = 0.0
+        leaf.label = ""
+        leaf._op = leaf._a = leaf._b = None
+        leaf._params = _NO_PARAMS
+        return leaf
+    if isinstance(x, Value):
+        return x
     if x is None or not _is_number(x):
         raise _operand_error(opname, x)
     m = _backend(like.data)
@@ -383,14 +396,12 @@ def _lift(x: Any, like: Value, opname: str) -> Value:
 def _node(op: Op, data: Any, m: Backend, a: Any, b: Any, params: tuple[Any, ...]) -> Value:
     out = _new(Value)
     out.data = data
-    zero = 0.0 if m is FLOAT else m.zero
-    out.grad = zero
+    out.grad = 0.0 if m is FLOAT else m.zero
     out.label = ""
     out._op = op
     out._a = a
     out._b = b
     out._params = params
-    out._g = zero
     return out
 
 
@@ -444,8 +455,8 @@ def apply(op: Op, *args: Any) -> Value:
     """Apply ``op`` to its inputs (Values or numbers) followed by its parameters."""
     n = op.arity
     if len(args) != n + len(op.params):
-        params = f" and parameter(s) {', '.join(op.params)}" if op.params else ""
-        raise TypeError(f"{op.name} takes {n} input(s){params}, got {len(args)} argument(s)")
+        wanted = f" and parameter(s) {', '.join(op.params)}" if op.params else ""
+        raise TypeError(f"{op.name} takes {n} input(s){wanted}, got {len(args)} argument(s)")
     inputs, raw_params = args[:n], args[n:]
     like = next((a for a in inputs if isinstance(a, Value)), None)
     if like is None:

@@ -9,7 +9,8 @@ classic micrograd notebook (each neuron: its weights, then its bias, all from
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Iterable, Sequence, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from autodiff.engine import Value
 
@@ -24,7 +25,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "linear": lambda v: v,
 }
 
-Output = Union[Value, list[Value]]
+Output = Value | list[Value]
 
 
 def _activation(name: str) -> Activation:
@@ -66,7 +67,7 @@ class Neuron(Module):
         return self._act(act)
 
     def parameters(self) -> list[Value]:
-        return self.w + [self.b]
+        return [*self.w, self.b]
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Union
+from typing import TYPE_CHECKING, Any
 
 from autodiff.errors import DomainError, OpDeclarationError, UnknownOpError
 
@@ -92,7 +93,7 @@ POSITIVE: Domain = (Interval(0.0),)
 NONNEGATIVE: Domain = (Interval(0.0, closed_lo=True),)
 NONZERO: Domain = (Interval(hi=0.0), Interval(lo=0.0))
 
-DomainSpec = Union[Sequence[Domain], Callable[..., Sequence[Domain]]]
+DomainSpec = Sequence[Domain] | Callable[..., Sequence[Domain]]
 
 
 def describe_domain(domain: Domain, var: str = "x") -> str:
@@ -233,7 +234,7 @@ def _apply(op: Op, *args: Any) -> Any:  # replaced by autodiff.engine on import
 
 def _set_apply(fn: Callable[..., Any]) -> None:
     global _apply
-    _apply = fn  # type: ignore[assignment]
+    _apply = fn
 
 
 def _positional_count(fn: Callable[..., Any]) -> int | None:

@@ -176,9 +176,9 @@ def test_infinite_derivative_is_a_clear_error() -> None:
 def test_wrong_operand_types(bad: object) -> None:
     x = Value(1.0)
     with pytest.raises(TypeError, match=f"unsupported operand for add: {type(bad).__name__}"):
-        x + bad  # noqa: B018
+        x + bad
     with pytest.raises(TypeError, match="unsupported operand for mul"):
-        bad * x  # type: ignore[operator] # noqa: B018
+        bad * x  # type: ignore[operator]
 
 
 @pytest.mark.parametrize("bad", ["1.0", None, True, [1.0], 1j])
@@ -225,4 +225,4 @@ def test_mpmath_values_compute_at_high_precision() -> None:
 
 def test_user_ops_become_methods() -> None:
     with pytest.raises(AttributeError, match="no op of that name"):
-        Value(1.0).no_such_op()  # noqa: B018
+        Value(1.0).no_such_op()

@@ -47,7 +47,9 @@ def test_train_command_prints_the_notebook_figures(capsys: pytest.CaptureFixture
         assert line in out
 
 
-@pytest.mark.parametrize("argv", [["train", "--iterations", "0"], ["train", "--lr", "-1"], ["train", "--momentum", "1.5"]])
+@pytest.mark.parametrize(
+    "argv", [["train", "--iterations", "0"], ["train", "--lr", "-1"], ["train", "--momentum", "1.5"]]
+)
 def test_train_command_rejects_bad_flags(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         code = main(argv)

@@ -167,7 +167,7 @@ def test_bad_declarations_are_refused() -> None:
         autodiff.defop("bad_arity", forward=lambda m, x: x, grad=lambda m, ans, x, y: (1, 1), register=False)
     with pytest.raises(autodiff.OpDeclarationError, match="already registered"):
         autodiff.defop("exp", forward=lambda m, x: x, grad=lambda m, ans, x: (1,))
-    with pytest.raises(autodiff.UnknownOpError, match="known ops: .*abs"):
+    with pytest.raises(autodiff.UnknownOpError, match=r"known ops: .*abs"):
         get_op("nope")
 
 

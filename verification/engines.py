@@ -8,8 +8,9 @@ Adapters for engines that are not ours implement the same interface.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from autodiff import Backend, Op, Value, get_op, mpmath_backend, op_names
 from verification.expr import Expr, Resolver, evaluate_values

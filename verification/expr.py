@@ -9,8 +9,9 @@ evaluation may resolve names to other op objects (mutants) with ``resolve``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any
 
 from autodiff import Backend, Op, Value, get_op
 
@@ -63,7 +64,7 @@ class Apply:
         return to_source(self)
 
 
-Expr = Union[Var, Const, Apply]
+Expr = Var | Const | Apply
 Resolver = Callable[[str], Op]
 
 
@@ -94,10 +95,8 @@ def evaluate_values(tree: Expr, leaves: Sequence[Value], *, resolve: Resolver = 
     def apply(op: Op, args: list[Any], params: tuple[float, ...]) -> Any:
         return op(*args, *params)
 
-    result = evaluate(tree, leaves, const=const, apply=apply, resolve=resolve)
-    if not isinstance(result, Value):  # a tree without variables
-        result = Value(result) if not isinstance(result, Value) else result
-    return result  # type: ignore[no-any-return]
+    result: Value = evaluate(tree, leaves, const=const, apply=apply, resolve=resolve)
+    return result
 
 
 def evaluate_backend(tree: Expr, leaves: Sequence[Any], m: Backend, *, resolve: Resolver = get_op) -> Any:

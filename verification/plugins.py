@@ -6,9 +6,9 @@ import importlib
 import importlib.util
 import sys
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable
 
 from autodiff import AutodiffError, op_names
 from verification.errors import UsageError
