@@ -1,0 +1,11 @@
+"""The one error a report raises: bad input, named by file, turned into exit status 2 by the CLI."""
+
+from __future__ import annotations
+
+from verification.errors import UsageError
+
+__all__ = ["ReportError"]
+
+
+class ReportError(UsageError):
+    """A run directory, file or option the report cannot use; the message names the culprit."""
