@@ -1,0 +1,289 @@
+"""Building a report from a run directory: tables, figures, Markdown/HTML/CSV files, terminal summary.
+
+Every output file is first written to a temporary file beside its target;
+only when all of them are written are they renamed into place
+(``os.replace``), so an error leaves no file half-written and, before the
+renames, no file touched at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from reports import compare, mutation, plots, stats
+from reports.errors import ReportError
+from reports.load import Run, load_run
+from reports.render import Figure, Section, Table, to_html, to_markdown
+from reports.vcurve import sample_vcurves
+
+__all__ = ["FORMATS", "Report", "parse_formats", "build_report", "write_atomically"]
+
+FORMATS: Final = ("md", "html", "csv")
+HEADLINE: Final = (
+    "Headline metric: Herbie's bits of error, log2(ULP distance + 1) between a method's gradient and "
+    "the certified derivative rounded to float64: 0 is correctly rounded, 1 is one ULP off, 64 marks a "
+    "failure where the truth is finite. Percentiles are nearest-rank."
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`build_report` wrote and found."""
+
+    out_dir: Path
+    files: tuple[Path, ...]
+    summary: str
+    new_rule_bugs: int
+
+
+def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
+    """``"md,html"`` or ``["md", "html"]`` -> ``("md", "html")``; unknown or no format is an error."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    names = tuple(dict.fromkeys(f.strip().lower() for f in items if f.strip()))
+    unknown = [f for f in names if f not in FORMATS]
+    if unknown:
+        raise ReportError(f"unknown format {', '.join(map(repr, unknown))} (choose from {', '.join(FORMATS)})")
+    if not names:
+        raise ReportError(f"no format given (choose from {', '.join(FORMATS)})")
+    return names
+
+
+def _flatten(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, value in meta.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows += _flatten(value, f"{name}.")
+        else:
+            text = value if isinstance(value, str) else json.dumps(value)
+            rows.append((name, text if len(text) <= 160 else text[:159] + "…"))
+    return rows
+
+
+def _headline_text(run: Run, over: dict[str, Any]) -> str:
+    parts = [f"Run {run.run_id}."]
+    if run.records is not None:
+        parts.append(
+            f"Engine {', '.join(over['engines'])}: {over['rows']} records over {over['expressions']} "
+            f"expressions and {over['points']} points; rule bugs: {over['rule_bugs']}, unsamplable rows: "
+            f"{over['unsamplable']}, discarded points: {over['discarded_points']}, findings: {over['findings']}."
+        )
+    if over["interrupted"]:
+        parts.append("The run was interrupted: these are the records it finished.")
+    return " ".join(parts)
+
+
+def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Section]:
+    over = stats.overview(records, run.meta, run.findings)
+    meta = pd.DataFrame(_flatten(run.meta), columns=["key", "value"])
+    sections = [
+        Section("Overview", [_headline_text(run, over), HEADLINE], [Table("run", "run.json", meta)]),
+        Section(
+            "Accuracy per method",
+            ["Error of each method's gradient against the certified truth, over scored rows."],
+            [
+                Table("by_method", "Per method", stats.by_method(records)),
+                Table(
+                    "excess",
+                    "Bits of error beyond sympy's own derivative evaluated in float64 (the problem's cost)",
+                    stats.excess(records),
+                ),
+            ],
+        ),
+    ]
+    figures = [
+        Figure("error_ecdf", "Share of rows within a given bits of error, per method", plots.error_ecdf(records)),
+        Figure("error_vs_depth", "Bits of error against expression depth", plots.error_vs_depth(records)),
+    ]
+    curves = sample_vcurves(records, vcurves) if vcurves else []
+    if curves:
+        figures.append(
+            Figure("fd_vcurve", "Central-difference error against step, chosen step marked", plots.fd_vcurves(curves))
+        )
+    sections += [
+        Section("Figures", figures=figures),
+        Section(
+            "Verdicts, exceptions and discards",
+            tables=[
+                Table("verdicts", "Rows per method and verdict", stats.verdicts(records)),
+                Table("exceptions", "Exceptions per method and kind", stats.exceptions(records)),
+                Table("discards", "Points discarded before scoring (run.json)", stats.discards(run.meta)),
+            ],
+        ),
+        Section(
+            "Per op",
+            ["A record counts for every op its expression contains; the second table keeps single-op expressions."],
+            [
+                Table("by_op", "Per op (all expressions containing it)", stats.by_op(records)),
+                Table("single_op", "Per op, single-op expressions", stats.single_op(records)),
+            ],
+        ),
+        Section(
+            "Per expression shape",
+            tables=[
+                Table("by_depth", "Per depth", stats.by_depth(records)),
+                Table("by_size", "Per size (nodes, power-of-two buckets)", stats.by_size(records)),
+                Table("by_engine", "Per engine", stats.by_engine(records)),
+            ],
+        ),
+    ]
+    return sections
+
+
+def _findings_section(run: Run) -> Section:
+    blocks = []
+    for i, finding in enumerate(run.findings, 1):
+        lines = [f"{k}: {v}" for k, v in finding.items() if not (isinstance(v, str) and "\n" in v)]
+        lines += [f"{k}:\n{v}" for k, v in finding.items() if isinstance(v, str) and "\n" in v]
+        blocks.append((f"Finding {i}", "\n".join(lines)))
+    text = [f"{len(run.findings)} finding(s) in findings.json."] if run.findings else ["No findings."]
+    return Section("Findings", text, blocks=blocks)
+
+
+def _comparison_section(run: Run, base: Run, a: pd.DataFrame, b: pd.DataFrame) -> tuple[Section, int]:
+    fresh = compare.new_rule_bugs(a, b)
+    text = [
+        f"A = {run.run_id} ({run.path}), B = {base.run_id} ({base.path}). A change counts beyond "
+        f"{compare.BITS_TOLERANCE:g} bit in median or max bits of error, or "
+        f"{compare.SHARE_TOLERANCE:.0%} in the share within 1 ULP.",
+        f"New rule bugs in A: {len(fresh)} expression(s)." if len(fresh) else "No new rule bug in A.",
+    ]
+    tables = [
+        Table("compare_by_method", "A against B, per method", compare.compare_by_method(a, b)),
+        Table("compare_by_op", "A against B, per op and method", compare.compare_by_op(a, b)),
+        Table("new_rule_bugs", "Rule bugs in A on expressions without one in B", fresh),
+    ]
+    return Section(f"Comparison with {base.run_id}", text, tables), len(fresh)
+
+
+def _mutation_section(mutants: pd.DataFrame) -> Section:
+    return Section(
+        "Mutation score",
+        [
+            "Wrong variants of rules and of the engine, run through each detection method. The score is "
+            "the share of mutants a method killed; the limits are over mutants with a relative rule error "
+            "of known size."
+        ],
+        [
+            Table("mutation_scores", "Mutation score per method", mutation.mutation_scores(mutants)),
+            Table("detection_limits", "Smallest relative rule error detected", mutation.detection_limits(mutants)),
+        ],
+    )
+
+
+def _terminal(headline: str, sections: list[Section], out: Path, written: list[Path], against: str) -> str:
+    lines = [f"gradproof report: {headline}"] if headline else []
+    by_name = {t.name: t.data for s in sections for t in s.tables}
+    if "by_method" in by_name:
+        lines.append(f"  {'method':<14}{'rows':>8}{'median bits':>13}{'p99 bits':>10}{'max bits':>10}{'≤1 ULP':>9}")
+        for r in by_name["by_method"].itertuples(index=False):
+            lines.append(
+                f"  {r.method:<14}{r.rows:>8}{r.median_bits:>13.2f}{r.p99_bits:>10.2f}"
+                f"{r.max_bits:>10.2f}{r.within_1ulp:>9.1%}"
+            )
+    if "mutation_scores" in by_name:
+        for r in by_name["mutation_scores"].itertuples(index=False):
+            lines.append(f"  mutation score {r.method}: {r.score:.1%} ({r.killed}/{r.mutants})")
+    if "compare_by_op" in by_name:
+        changes = by_name["compare_by_op"]["change"].value_counts()
+        counted = ", ".join(f"{n} {c}" for c, n in changes.items())
+        lines.append(f"  against {against}, per op and method: {counted or 'nothing to compare'}")
+        fresh = len(by_name["new_rule_bugs"])
+        lines.append(f"  NEW RULE BUGS: {fresh} expression(s)" if fresh else "  no new rule bug")
+    kinds = [p.name for p in written if p.suffix in (".md", ".html")]
+    kinds += [f"{n} {ext} file(s)" for ext in ("csv", "png") if (n := sum(p.suffix == f".{ext}" for p in written))]
+    lines.append(f"wrote {out}: {', '.join(kinds)}")
+    return "\n".join(lines)
+
+
+def write_atomically(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write ``files`` (name -> content) into ``out_dir``: all to temporaries first, then rename each.
+
+    Temporaries are created with mode 0o666 less the umask, like ``open``; on
+    an error they are removed, and so is ``out_dir`` if this call created it.
+    """
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create output directory {out_dir}: {exc.strerror or exc}") from None
+    clash = [name for name in files if (out_dir / name).is_dir()]
+    if clash:
+        raise ReportError(f"cannot write {out_dir / clash[0]}: a directory is in the way")
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, content in files.items():
+            tmp = out_dir / f".{name}.{uuid.uuid4().hex}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            staged.append((tmp, out_dir / name))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise ReportError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
+    return [target for _, target in staged]
+
+
+def build_report(
+    run_dir: str | Path,
+    out_dir: str | Path | None = None,
+    formats: str | Iterable[str] = FORMATS,
+    *,
+    against: str | Path | None = None,
+    vcurves: int = 3,
+) -> Report:
+    """Build the report of the run in ``run_dir`` into ``out_dir`` (default ``run_dir/report``).
+
+    ``formats``: any of ``md`` (``report.md`` plus its PNG figures), ``html``
+    (one self-contained ``report.html``) and ``csv`` (one file per table).
+    ``against``: a baseline run to compare with. ``vcurves``: how many sample
+    expressions get a finite-difference V-curve (0 for none). Raises
+    :class:`ReportError` on bad input before writing anything.
+    """
+    chosen = parse_formats(formats)
+    run = load_run(run_dir)
+    base = load_run(against) if against is not None else None
+    if base is not None and (base.records is None or run.records is None):
+        raise ReportError("--against compares records: both runs need a records.csv")
+    out = Path(out_dir) if out_dir is not None else run.path / "report"
+    sections: list[Section] = []
+    if run.records is not None:
+        sections += _record_sections(run, run.records, vcurves)
+    else:
+        over = stats.overview(None, run.meta, run.findings)
+        sections.append(Section("Overview", [_headline_text(run, over)]))
+    fresh = 0
+    if base is not None and base.records is not None and run.records is not None:
+        section, fresh = _comparison_section(run, base, run.records, base.records)
+        sections.append(section)
+    if run.mutants is not None:
+        sections.append(_mutation_section(run.mutants))
+    sections.append(_findings_section(run))
+
+    title = f"gradproof report: {run.run_id}"
+    files: dict[str, bytes] = {}
+    if "md" in chosen:
+        files["report.md"] = to_markdown(title, sections).encode("utf-8")
+        files.update({f"{f.name}.png": f.png for s in sections for f in s.figures})
+    if "html" in chosen:
+        files["report.html"] = to_html(title, sections).encode("utf-8")
+    if "csv" in chosen:
+        files.update({f"{t.name}.csv": t.data.to_csv(index=False).encode("utf-8") for s in sections for t in s.tables})
+    written = write_atomically(out, files)
+    summary = _terminal(sections[0].text[0], sections, out, written, str(against))
+    return Report(out, tuple(written), summary, fresh)
