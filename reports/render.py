@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -13,7 +14,7 @@ import pandas as pd
 
 __all__ = ["Table", "Figure", "Section", "display", "to_markdown", "to_html"]
 
-_SHARES: Final = ("within_1ulp", "within_4ulp", "score")
+_EXACT: Final = ("grad", "true_grad", "value", "true_value")
 _MARKS: Final = {"new rule bug": "bad", "worse": "bad", "mixed": "warn", "better": "good", "rule bug fixed": "good"}
 
 
@@ -59,8 +60,10 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, float):
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        if any(column.startswith(s) for s in _SHARES):
+        if column == "score" or column.startswith("within_"):
             return f"{value:.1%}"
+        if column in _EXACT:
+            return repr(value)
         if "bits" in column:
             return f"{value:.2f}"
         if value.is_integer() and abs(value) < 1e15 and "err" not in column:
@@ -70,7 +73,8 @@ def _cell(column: str, value: Any) -> str:
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as strings for reading: shares in %, bits to 2 decimals, others to 3 significant digits."""
+    """The table as strings for reading: shares in %, bits to 2 decimals, gradients and values exactly
+    (``repr``), other numbers to 3 significant digits."""
     return pd.DataFrame({c: [_cell(str(c), v) for v in table[c].tolist()] for c in table.columns}, dtype=object)
 
 
@@ -104,16 +108,18 @@ def to_markdown(title: str, sections: Sequence[Section]) -> str:
 
 _CSS: Final = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
-       max-width: 1150px; padding: 0 1em; color: #1d232a; line-height: 1.45; }
+       max-width: 1250px; padding: 0 1em; color: #1d232a; line-height: 1.45; }
 h1 { border-bottom: 2px solid #3465a4; padding-bottom: .2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #ccd; padding-bottom: .15em; }
 nav ul { columns: 3; font-size: .92em; }
 table.report { border-collapse: collapse; margin: .4em 0 1.4em; font-size: .86em; }
 table.report th { background: #e9eef6; text-align: left; padding: .3em .6em; border-bottom: 2px solid #9ab; }
-table.report td { padding: .22em .6em; border-bottom: 1px solid #e3e6ea; text-align: right;
-                  font-variant-numeric: tabular-nums; }
-table.report td:first-child { text-align: left; }
+table.report th { vertical-align: bottom; max-width: 7em; }
+table.report td { padding: .22em .6em; border-bottom: 1px solid #e3e6ea; }
+table.report td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+div.scroll { overflow-x: auto; }
 table.report tr:nth-child(even) td { background: #f7f9fc; }
+td.bad, td.warn, td.good { white-space: nowrap; }
 td.bad { color: #a40000; font-weight: bold; }
 td.warn { color: #8f5902; font-weight: bold; }
 td.good { color: #2e7d32; font-weight: bold; }
@@ -125,13 +131,26 @@ pre { background: #f4f5f7; padding: .7em; overflow-x: auto; font-size: .85em; }
 """
 
 
+_NUMBER: Final = re.compile(r"^-?(\d[\d.]*(e[-+]?\d+)?%?|inf|–)$")
+
+
 def _html_table(table: pd.DataFrame) -> str:
+    """An HTML table; numeric cells right-aligned, comparison outcomes coloured, headers wrappable."""
     if table.empty:
         return "<p><em>(none)</em></p>"
-    text = display(table).to_html(index=False, escape=True, border=0, classes="report")
-    for value, css in _MARKS.items():
-        text = text.replace(f"<td>{value}</td>", f'<td class="{css}">{value}</td>')
-    return text
+    shown = display(table)
+    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in shown.columns)
+    body = []
+    for cells in shown.itertuples(index=False):
+        tds = []
+        for cell in cells:
+            css = _MARKS.get(cell, "num" if _NUMBER.match(cell) else "")
+            tds.append(f'<td class="{css}">{html.escape(cell)}</td>' if css else f"<td>{html.escape(cell)}</td>")
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return (
+        f'<div class="scroll"><table class="report"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def to_html(title: str, sections: Sequence[Section]) -> str:

@@ -82,7 +82,8 @@ def test_html_is_self_contained(run: Path, tmp_path: Path) -> None:
     assert len(images) == 3
     for src in images:
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG_MAGIC)
-    assert '<table class="dataframe report">' in text
+    assert text.count('<table class="report">') == 11  # run.json and ten statistics tables
+    assert '<td class="num">50.0%</td>' in text
     assert '<td class="bad">' not in text  # no comparison in this report
 
 
