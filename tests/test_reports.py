@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 import reports
 from reports import stats
-from reports.load import MUTANTS_FILE
+from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
 from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
 
 nan = math.nan
@@ -212,6 +213,22 @@ def test_bad_run_directories_name_the_file(tmp_path: Path, damage: Any, message:
     with pytest.raises(reports.ReportError) as info:
         reports.load(run)
     assert message.format(run=run) in str(info.value)
+
+
+def test_bad_cell_line_counts_multi_line_messages(tmp_path: Path) -> None:
+    rows = tiny_records()
+    rows[0]["exception"] = "first line\nsecond line"
+    rows[2]["depth"] = "deep"
+    run = write_run(tmp_path / "run", rows)
+    with pytest.raises(reports.ReportError, match="line 5, column 'depth'"):  # header, 2 lines, row 2, row 3
+        reports.load(run)
+
+
+def test_docs_schema_tables_match_the_contract() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "reports.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (.*) \|$", text, re.MULTILINE)
+    documented = [(name, f"{kind}: {meaning}".replace("\\|", "|")) for name, kind, meaning in rows]
+    assert documented == [*COLUMNS.items(), *MUTANT_COLUMNS.items()]
 
 
 def test_not_a_directory(tmp_path: Path) -> None:
