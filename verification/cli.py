@@ -19,7 +19,7 @@ from verification.errors import UsageError
 __all__ = ["main", "build_parser"]
 
 # Modules implementing the subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("verification.cmd_train", "verification.cmd_report")
+SUBCOMMANDS: tuple[str, ...] = ("verification.cmd_train", "verification.cmd_report", "verification.cmd_prove")
 
 
 def _modules() -> list[ModuleType]:
