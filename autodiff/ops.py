@@ -152,6 +152,7 @@ pow_const = defop(
     grad=_pow_const_grad,
     params=("c",),
     domain=_pow_const_domain,
+    param_examples=((2.0,), (3.0,), (1.0,), (-1.0,), (-2.0,), (0.5,), (1.5,), (-0.5,)),
     template="({0} ** {c})",
     spec=lambda sp, x, c: x**c,
 )

@@ -15,7 +15,10 @@ A declaration holds
 * ``kinks`` -- points inside the domain where the op is not differentiable,
   with the value the rule returns there (the engine's convention);
 * ``spec`` -- optionally, the mathematical definition in sympy's own
-  functions, independent of the (numerically careful) forward.
+  functions, independent of the (numerically careful) forward;
+* ``param_examples`` -- for ops with parameters, representative parameter
+  values (one tuple per example) at which the prover checks the rule when the
+  domain depends on the parameters.
 """
 
 from __future__ import annotations
@@ -137,6 +140,7 @@ class Op:
     spec: Callable[..., Any] | None = None
     template: str | None = None
     doc: str = ""
+    param_examples: tuple[tuple[float, ...], ...] = ()
     is_restricted: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
@@ -287,6 +291,7 @@ def defop(
     spec: Callable[..., Any] | None = None,
     template: str | None = None,
     doc: str | None = None,
+    param_examples: Sequence[Sequence[float]] = (),
     register: bool = True,
     replace_existing: bool = False,
 ) -> Op:
@@ -296,7 +301,8 @@ def defop(
     ``{name}`` for parameters, e.g. ``"({0} + {1})"``; by default ``name(x, y)``.
 
     ``arity`` defaults to the number of inputs ``forward`` takes after ``m`` and
-    the parameters. With ``register=False`` the op is usable (call it on Values)
+    the parameters. ``param_examples`` lists representative parameter tuples
+    (each inside ``param_domain``) for the prover. With ``register=False`` the op is usable (call it on Values)
     but not listed in the registry, as mutants are.
     """
     if not isinstance(name, str) or not name.isidentifier():
@@ -327,6 +333,15 @@ def defop(
     for kink in kinks:
         if not 0 <= kink.input < arity:
             raise OpDeclarationError(f"op {name!r}: kink on input {kink.input}, op has {arity}")
+    examples = tuple(tuple(float(v) for v in example) for example in param_examples)
+    for example in examples:
+        if len(example) != len(params) or not all(
+            in_domain(dom, v) for dom, v in zip(param_domain, example)
+        ):
+            raise OpDeclarationError(
+                f"op {name!r}: param example {example!r} must give one value per parameter "
+                f"{params}, each inside its param_domain"
+            )
     op = Op(
         name=name,
         arity=arity,
@@ -339,6 +354,7 @@ def defop(
         spec=spec,
         template=template,
         doc=doc if doc is not None else (inspect.getdoc(forward) or ""),
+        param_examples=examples,
     )
     _check_signature(op)
     if register:
