@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from autodiff import Backend, Op, Value, get_op, mpmath_backend, op_names
+from verification.errors import UsageError
 from verification.expr import Expr, Resolver, evaluate_values
 
-__all__ = ["Evaluation", "Engine", "BuiltinEngine"]
+__all__ = ["Evaluation", "Engine", "BuiltinEngine", "BUILTIN_SPECS", "resolve_engine"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,17 @@ class BuiltinEngine:
         except Exception as exc:  # the engine's failure is an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {exc}")
         return Evaluation(value=out.data, grads=tuple(v.grad for v in leaves))
+
+
+BUILTIN_SPECS = ("gradproof", "builtin")
+"""Engine specs that name the built-in engine."""
+
+
+def resolve_engine(spec: str) -> Engine:
+    """The engine named by ``spec`` (``gradproof``/``builtin`` for the built-in engine).
+
+    Adapters for other engines are added here; an unknown spec is a UsageError.
+    """
+    if spec in BUILTIN_SPECS:
+        return BuiltinEngine()
+    raise UsageError(f"unknown engine {spec!r}; known: {', '.join(BUILTIN_SPECS)}")
