@@ -143,7 +143,9 @@ def _pow_const(m: Backend, x: Any, c: Any) -> Any:
 
 
 def _pow_const_grad(m: Backend, ans: Any, x: Any, c: Any) -> tuple[Any]:
-    return (c * m.pow(x, c - 1),)
+    # For c = 0 the exponent c - 1 would make 0 * 0**-1 = 0 * inf at x = 0; any
+    # finite power times c = 0 is the right answer, 0.
+    return (c * m.pow(x, m.where(c != 0, c - 1, m.one)),)
 
 
 pow_const = defop(
@@ -152,7 +154,7 @@ pow_const = defop(
     grad=_pow_const_grad,
     params=("c",),
     domain=_pow_const_domain,
-    param_examples=((2.0,), (3.0,), (1.0,), (-1.0,), (-2.0,), (0.5,), (1.5,), (-0.5,)),
+    param_examples=((2.0,), (3.0,), (1.0,), (0.0,), (-1.0,), (-2.0,), (0.5,), (1.5,), (-0.5,)),
     template="({0} ** {c})",
     spec=lambda sp, x, c: x**c,
 )
