@@ -107,12 +107,21 @@ truediv = defop(
 
 
 def _pow(m: Backend, x: Any, y: Any) -> Any:
-    """x**y for x > 0; d/dx = y*x**(y-1) (as y*ans/x while ans is a normal number), d/dy = x**y*log(x)."""
+    """x**y for x > 0; d/dx = y*x**(y-1) = y*ans/x, d/dy = x**y*log(x).
+
+    While ans is a normal number, y*ans/x is grouped so that no intermediate
+    overflows or underflows where the result does not: y*(ans/x), else
+    (y*ans)/x, else (y/x)*ans (x subnormal makes ans/x overflow, a tiny y
+    makes y*ans subnormal). Otherwise ans lost its digits and y*x**(y-1) is used.
+    """
     return m.pow(x, y)
 
 
 def _pow_grad(m: Backend, ans: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    dx = m.where(m.isnormal(ans), y * (ans / x), y * m.pow(x, y - 1))
+    ratio = ans / x
+    scaled = y * ans
+    grouped = m.where(m.isnormal(ratio), y * ratio, m.where(m.isnormal(scaled), scaled / x, (y / x) * ans))
+    dx = m.where(m.isnormal(ans), grouped, y * m.pow(x, y - 1))
     return (dx, ans * m.log(x))
 
 

@@ -406,6 +406,10 @@ def _intervals() -> Numbers:
             bound = abs(2 * p**5 / 15)
             mid = p - p3
             return iv.mpf([(mid - bound).a, (mid + bound).b])
+        if abs(p) * 2.885 > iv.prec + 2:
+            # 0 < 1 - |tanh(p)| = 2 / (e**(2|p|) + 1) < 2 e**(-2|p|) < 2**-prec
+            tail = iv.mpf(2) ** -iv.prec
+            return iv.mpf([1 - tail, 1]) if p > 0 else iv.mpf([-1, tail - 1])
         if p > 0:
             return 1 - 2 / (iv.exp(2 * p) + 1)
         return 2 / (iv.exp(-2 * p) + 1) - 1

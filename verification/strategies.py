@@ -37,6 +37,7 @@ __all__ = [
     "candidate_points",
     "classify_point",
     "PARAMETERS",
+    "parameter_values",
 ]
 
 CONSTANTS: tuple[float, ...] = (1.0, 2.0, 0.5, -1.0, 3.0, -2.0, 0.1, 10.0)
@@ -74,7 +75,7 @@ def _check_int(name: str, value: object, lowest: int) -> int:
     return value
 
 
-def _param_values(op: Op) -> list[tuple[float, ...]]:
+def parameter_values(op: Op) -> list[tuple[float, ...]]:
     """Parameter tuples from :data:`PARAMETERS` inside the op's parameter domains."""
     combos: list[tuple[float, ...]] = [()]
     for dom in op.param_domain:
@@ -111,7 +112,7 @@ def expressions(
     def apps(sub_var: st.SearchStrategy[Expr], with_consts: bool) -> st.SearchStrategy[Expr]:
         choices = []
         for op in table:
-            for params in _param_values(op):
+            for params in parameter_values(op):
                 doms = op.domains(params)
                 if op.arity == 1:
                     args_st: st.SearchStrategy[tuple[Expr, ...]] = st.tuples(sub_var)
