@@ -76,13 +76,13 @@ def _headline_text(run: Run, over: dict[str, Any]) -> str:
             f"expressions and {over['points']} points; rule bugs: {over['rule_bugs']}, unsamplable rows: "
             f"{over['unsamplable']}, discarded points: {over['discarded_points']}, findings: {over['findings']}."
         )
-    if over["interrupted"]:
-        parts.append("The run was interrupted: these are the records it finished.")
+    if over["status"] != "finished":
+        parts.append(f"The run's status is {over['status']!r}: these are the records it finished.")
     return " ".join(parts)
 
 
 def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Section]:
-    over = stats.overview(records, run.meta, run.findings)
+    over = stats.overview(records, run.meta, run.findings_total)
     meta = pd.DataFrame(_flatten(run.meta), columns=["key", "value"])
     sections = [
         Section("Overview", [_headline_text(run, over), HEADLINE], [Table("run", "run.json", meta)]),
@@ -139,13 +139,18 @@ def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Sect
 
 
 def _findings_section(run: Run) -> Section:
+    """Shrunk findings as blocks (multi-line values such as the reproduction last), all findings as a table."""
     blocks = []
-    for i, finding in enumerate(run.findings, 1):
+    for i, finding in enumerate(run.shrunk, 1):
         lines = [f"{k}: {v}" for k, v in finding.items() if not (isinstance(v, str) and "\n" in v)]
         lines += [f"{k}:\n{v}" for k, v in finding.items() if isinstance(v, str) and "\n" in v]
-        blocks.append((f"Finding {i}", "\n".join(lines)))
-    text = [f"{len(run.findings)} finding(s) in findings.json."] if run.findings else ["No findings."]
-    return Section("Findings", text, blocks=blocks)
+        blocks.append((f"Shrunk finding {i}", "\n".join(lines)))
+    if not run.findings_total:
+        return Section("Findings", ["No findings."])
+    shown = f" (the first {len(run.findings)} kept in findings.json)" if len(run.findings) < run.findings_total else ""
+    text = [f"{run.findings_total} finding(s){shown}; {len(run.shrunk)} shrunk to a minimal expression."]
+    table = pd.DataFrame(run.findings)
+    return Section("Findings", text, [Table("findings", "Findings", table)] if len(table) else [], blocks=blocks)
 
 
 def _comparison_section(run: Run, base: Run, a: pd.DataFrame, b: pd.DataFrame) -> tuple[Section, int]:
@@ -265,7 +270,7 @@ def build_report(
     if run.records is not None:
         sections += _record_sections(run, run.records, vcurves)
     else:
-        over = stats.overview(None, run.meta, run.findings)
+        over = stats.overview(None, run.meta, run.findings_total)
         sections.append(Section("Overview", [_headline_text(run, over)]))
     fresh = 0
     if base is not None and base.records is not None and run.records is not None:

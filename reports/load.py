@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 from typing import Any, Final
@@ -53,6 +53,8 @@ class Run:
     records: pd.DataFrame | None
     findings: list[dict[str, Any]]
     mutants: pd.DataFrame | None
+    shrunk: list[dict[str, Any]] = field(default_factory=list)
+    findings_total: int = 0
 
     @property
     def run_id(self) -> str:
@@ -96,10 +98,11 @@ def load_run(run_dir: str | Path) -> Run:
     if records is None and mutants is None:
         raise ReportError(f"{path} holds no records: {records_file} is missing")
     if (records is None or records.empty) and (mutants is None or mutants.empty):
-        status = " (the run was interrupted)" if meta.get("interrupted") else ""
+        status = f" (run.json status: {meta['status']})" if meta.get("status", "finished") != "finished" else ""
         empty = records_file if records is not None else mutants_file
         raise ReportError(f"{empty} has no rows: the run is empty{status}")
-    return Run(path, meta, records, _read_findings(path / FINDINGS_FILE), mutants)
+    findings, shrunk, total = _read_findings(path / FINDINGS_FILE)
+    return Run(path, meta, records, findings, mutants, shrunk, total)
 
 
 def _read_text(file: Path) -> str:
@@ -119,16 +122,26 @@ def _read_json(file: Path) -> Any:
         raise ReportError(f"{file} is corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
-def _read_findings(file: Path) -> list[dict[str, Any]]:
-    """The findings list (a JSON list of objects, or an object holding one under ``findings``)."""
+def _read_findings(file: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Findings, shrunk findings and the total count from ``{"findings": [...], "shrunk": [...], "total": n}``.
+
+    The file may hold fewer findings than ``total`` (the campaign keeps the
+    first ones); a bare JSON list is read as the findings themselves.
+    """
     if not file.exists():
-        return []
+        return [], [], 0
     data = _read_json(file)
-    if isinstance(data, dict) and "findings" in data:
-        data = data["findings"]
-    if not isinstance(data, list) or not all(isinstance(f, dict) for f in data):
-        raise ReportError(f"{file} is corrupt: expected a list of finding objects")
-    return data
+    if isinstance(data, list):
+        data = {"findings": data}
+    if not isinstance(data, dict):
+        raise ReportError(f"{file} is corrupt: expected a JSON object with a findings list")
+    findings, shrunk, total = data.get("findings", []), data.get("shrunk", []), data.get("total")
+    for name, items in (("findings", findings), ("shrunk", shrunk)):
+        if not isinstance(items, list) or not all(isinstance(f, dict) for f in items):
+            raise ReportError(f"{file} is corrupt: {name!r} is not a list of finding objects")
+    if total is not None and not isinstance(total, int):
+        raise ReportError(f"{file} is corrupt: 'total' is not a whole number")
+    return findings, shrunk, len(findings) if total is None else total
 
 
 def _read_csv(file: Path, columns: dict[str, str]) -> pd.DataFrame:

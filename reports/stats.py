@@ -246,12 +246,12 @@ def discards(meta: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["reason", "points"])
 
 
-def overview(records: pd.DataFrame | None, meta: dict[str, Any], findings: Sequence[Any]) -> dict[str, Any]:
-    """Headline figures of a run: sizes, rule bugs, unsamplable rows, discards, findings."""
+def overview(records: pd.DataFrame | None, meta: dict[str, Any], findings: int) -> dict[str, Any]:
+    """Headline figures of a run: sizes, rule bugs, unsamplable rows, discards, ``findings`` (a count)."""
     out: dict[str, Any] = {
         "run_id": meta.get("run_id", ""),
-        "interrupted": bool(meta.get("interrupted", False)),
-        "findings": len(findings),
+        "status": str(meta.get("status", "finished")),
+        "findings": findings,
         "discarded_points": int(discards(meta)["points"].sum()),
     }
     if records is not None:

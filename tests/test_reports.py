@@ -54,7 +54,7 @@ META: dict[str, Any] = {
     "seed": 0,
     "options": {"examples": 2, "max_depth": 2},
     "counts": {"expressions": 2, "points": 4, "discards": {"domain": 3, "kink": 1}},
-    "interrupted": False,
+    "status": "finished",
 }
 
 
@@ -104,7 +104,7 @@ def write_run(
     rows: list[dict[str, Any]] | None,
     *,
     meta: dict[str, Any] | None = None,
-    findings: list[dict[str, Any]] | None = None,
+    findings: Any = None,
     mutants: str | None = None,
 ) -> Path:
     """A run directory in the layout of verification.records."""
@@ -200,7 +200,14 @@ def test_load_keeps_columns_appended_by_newer_campaigns(tmp_path: Path) -> None:
             lambda run: (run / RECORDS_FILE).write_text((run / RECORDS_FILE).read_text() + "tiny,gradproof,0\n"),
             "{run}/records.csv is corrupt: line 20 has 3 fields, expected 27",
         ),
-        (lambda run: (run / FINDINGS_FILE).write_text('{"findings": 3}'), "{run}/findings.json is corrupt"),
+        (
+            lambda run: (run / FINDINGS_FILE).write_text('{"findings": 3}'),
+            "{run}/findings.json is corrupt: 'findings' is not a list of finding objects",
+        ),
+        (
+            lambda run: (run / FINDINGS_FILE).write_text('{"findings": [], "total": "many"}'),
+            "{run}/findings.json is corrupt: 'total' is not a whole number",
+        ),
         (
             lambda run: ((run / RECORDS_FILE).unlink(), (run / RECORDS_FILE).mkdir()),
             "cannot read {run}/records.csv: Is a directory",
@@ -222,6 +229,15 @@ def test_bad_cell_line_counts_multi_line_messages(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", rows)
     with pytest.raises(reports.ReportError, match="line 5, column 'depth'"):  # header, 2 lines, row 2, row 3
         reports.load(run)
+
+
+def test_findings_file_shapes(tmp_path: Path) -> None:
+    one = {"kind": "rule_bug", "method": "engine_f64", "expr": "(x0 * sin(x1))"}
+    run = reports.load_run(write_run(tmp_path / "a", tiny_records(), findings={"findings": [one], "total": 7}))
+    assert (run.findings, run.shrunk, run.findings_total) == ([one], [], 7)
+    run = reports.load_run(write_run(tmp_path / "b", tiny_records(), findings=[one, one]))
+    assert (len(run.findings), run.findings_total) == (2, 2)
+    assert reports.load_run(write_run(tmp_path / "c", tiny_records())).findings_total == 0
 
 
 def test_docs_schema_tables_match_the_contract() -> None:
@@ -318,7 +334,7 @@ def test_nearest_rank() -> None:
 
 
 def test_overview(tiny: pd.DataFrame) -> None:
-    over = stats.overview(tiny, META, [{"expr": "x"}])
+    over = stats.overview(tiny, META, 1)
     assert over["expressions"] == 2 and over["points"] == 4 and over["rows"] == 18
     assert (over["rule_bugs"], over["unsamplable"], over["discarded_points"], over["findings"]) == (1, 6, 4, 1)
 

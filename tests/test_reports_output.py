@@ -26,7 +26,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def run(tmp_path: Path) -> Path:
-    findings = [{"expr": "(x0 * sin(x1))", "reproduction": "from autodiff import Value\nx0 = Value(2.0)\n"}]
+    bug = {"kind": "rule_bug", "method": "engine_f64", "expr": "(x0 * sin(x1))", "grad": 1.7551651237807493}
+    shrunk = {**bug, "reproduction": "from autodiff import Value\nx0 = Value(2.0)\n"}
+    findings = {"shrunk": [shrunk], "findings": [bug], "total": 1}
     return write_run(tmp_path / "run", tiny_records(), findings=findings)
 
 
@@ -63,7 +65,8 @@ def test_report_files_hold_the_statistics(run: Path, tmp_path: Path) -> None:
     line = "| engine_f64 | 6 | 4 | 2 | 1e-16 | 2e-15 | 2e-15 | 2e-15 | 1.00 | 4.00 | 4.00 | 4.00 | 50.0% | 75.0% "
     assert line + "| 1 | 0 |" in md
     assert "![Share of rows within a given bits of error, per method](error_ecdf.png)" in md
-    assert "x0 = Value(2.0)" in md  # the finding's reproduction, as a code block
+    assert "**Shrunk finding 1**\n\n```\nkind: rule_bug" in md and "x0 = Value(2.0)\n```" in md
+    assert "| rule_bug | engine_f64 | (x0 * sin(x1)) | 1.7551651237807493 |" in md
     assert "engine_f64" in report.summary and "rule bugs: 1" in report.summary
     assert report.new_rule_bugs == 0
     assert not list(out.glob(".*.tmp"))
@@ -82,7 +85,7 @@ def test_html_is_self_contained(run: Path, tmp_path: Path) -> None:
     assert len(images) == 3
     for src in images:
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG_MAGIC)
-    assert text.count('<table class="report">') == 11  # run.json and ten statistics tables
+    assert text.count('<table class="report">') == 12  # run.json, ten statistics tables, findings
     assert '<td class="num">50.0%</td>' in text
     assert '<td class="bad">' not in text  # no comparison in this report
 
@@ -140,9 +143,9 @@ def test_mutation_only_run(tmp_path: Path) -> None:
 
 
 def test_interrupted_run_says_so(tmp_path: Path) -> None:
-    run = write_run(tmp_path / "run", tiny_records(), meta={**META, "interrupted": True})
+    run = write_run(tmp_path / "run", tiny_records(), meta={**META, "status": "interrupted"})
     report = reports.build_report(run, tmp_path / "out", "md")
-    assert "The run was interrupted" in report.summary
+    assert "The run's status is 'interrupted': these are the records it finished." in report.summary
 
 
 # --- atomic writes -------------------------------------------------------------------
