@@ -36,7 +36,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from autodiff import __version__ as autodiff_version
 from autodiff import get_op
 from verification.bounds import HP_DPS, SAFETY, Analysis, analyse
 from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
-from verification.expr import Expr, depth, ops_in, size, to_source
+from verification.expr import Apply, Expr, depth, ops_in, size, to_source, variables
 from verification.metrics import measure, ulp
 from verification.numeric import Unsupported
 from verification.plugins import load_plugins
@@ -550,7 +550,47 @@ def shrink_finding(config: CampaignConfig, finding: dict[str, Any]) -> tuple[Exp
     if not caught:
         return None
     last = caught[-1]
-    return last.tree, last.point, last.variable
+    return _hoist(config, engine, hp_engine, target, last)
+
+
+def _hoistings(tree: Expr) -> Iterator[Expr]:
+    """Trees with one op node replaced by one of its variable-bearing arguments (the root stays an op)."""
+    if not isinstance(tree, Apply):
+        return
+    for i, arg in enumerate(tree.args):
+        if isinstance(arg, Apply):
+            yield arg
+            for smaller in _hoistings(arg):
+                yield Apply(tree.op, (*tree.args[:i], smaller, *tree.args[i + 1 :]), tree.params)
+        if isinstance(arg, Apply) and arg.args:
+            for inner in arg.args:
+                if variables(inner):
+                    yield Apply(tree.op, (*tree.args[:i], inner, *tree.args[i + 1 :]), tree.params)
+
+
+def _hoist(
+    config: CampaignConfig, engine: Engine, hp_engine: Engine | None, target: tuple[str, str], bug: FoundBug
+) -> tuple[Expr, tuple[float, ...], int]:
+    """Finish Hypothesis's shrink: hoist subtrees while the bug persists at the same point.
+
+    Hypothesis minimises the choices behind a tree level by level, which keeps
+    an outer op whose index sorts before the failing op; hoisting removes it.
+    """
+    tree, point, var = bug.tree, bug.point, bug.variable
+    probe = replace(config, points=1, oracle_every=0)
+    improved = True
+    while improved:
+        improved = False
+        for smaller in sorted(_hoistings(tree), key=size):
+            try:
+                check_case(
+                    smaller, [point], config=probe, engine=engine, hp_engine=hp_engine, expr_id=0, stop_on=target
+                )
+            except FoundBug as found:
+                tree, var = found.tree, found.variable
+                improved = True
+                break
+    return tree, point, var
 
 
 # --- reproduction ---------------------------------------------------------------
@@ -766,13 +806,13 @@ def _count_summary(result: CampaignResult) -> dict[str, Any]:
 
 def _shrink_all(config: CampaignConfig, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     engine, _ = _engines(config.engine)
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     shrunk: list[dict[str, Any]] = []
-    for f in findings:
-        key = (f["kind"], f["method"])
-        if f["kind"] not in BUG_VERDICTS or key in seen or len(shrunk) >= config.max_shrinks:
+    # one shrink per kind of bug; the float64 engine's is what a user reproduces
+    for f in sorted(findings, key=lambda f: f["method"] != "engine_f64"):
+        if f["kind"] not in BUG_VERDICTS or f["kind"] in seen or len(shrunk) >= config.max_shrinks:
             continue
-        seen.add(key)
+        seen.add(f["kind"])
         try:
             found = shrink_finding(config, f)
             if found is not None:

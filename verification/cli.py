@@ -19,7 +19,12 @@ from verification.errors import UsageError
 __all__ = ["main", "build_parser"]
 
 # Modules implementing the subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("verification.cmd_train", "verification.cmd_report", "verification.cmd_prove")
+SUBCOMMANDS: tuple[str, ...] = (
+    "verification.cmd_train",
+    "verification.cmd_report",
+    "verification.cmd_prove",
+    "verification.cmd_verify",
+)
 
 
 def _modules() -> list[ModuleType]:

@@ -267,26 +267,29 @@ class Reference:
     # --- the oracle for the symbolic derivative --------------------------------
 
     def oracle(self, point: Sequence[float], k: int) -> Any:
-        """``mpmath.diff`` of the forward at 40 digits: d f / d x_k without any symbolic derivative.
+        """``mpmath.diff`` of the forward: d f / d x_k without any symbolic derivative.
 
-        The step is ``1e-15 |x|``: central-difference error ~ 1e-30 relative,
-        rounding ~ 1e-25 relative at 40 digits.
+        The step is ``h = 1e-15 |x|`` (it never crosses 0, where logs and
+        roots end); the working precision is 40 digits plus the decimal
+        exponent of a small ``|x|``, so ``f(x + h) - f(x - h)`` keeps about 25
+        digits. Central-difference error ~ 1e-30 relative.
         """
         import mpmath
 
         if self._mp is None:
             ctx = mpmath.MPContext()
-            ctx.dps = _ORACLE_DPS
-            self._mp = (ctx, mp_numbers(ctx, f"mp{_ORACLE_DPS}"))
+            self._mp = (ctx, mp_numbers(ctx, "oracle"))
         ctx, numbers = self._mp
+        x = point[k]
+        ctx.dps = _ORACLE_DPS + (max(0, math.ceil(-math.log10(abs(x)))) if x != 0 else 0)
         base = [ctx.mpf(p) for p in point]
 
         def f(t: Any) -> Any:
             return self._fwd(numbers, self._shifted(base, k, t))[0]
 
-        x = base[k]
-        # a step relative to |x| keeps x +- h on the side of 0 that x is on
-        return ctx.diff(f, x, h=abs(x) * ctx.mpf(10) ** -15) if x != 0 else ctx.diff(f, x)
+        if x == 0:
+            return ctx.diff(f, base[k])
+        return ctx.diff(f, base[k], h=abs(base[k]) * ctx.mpf(10) ** -15)
 
     def oracle_agrees(self, point: Sequence[float], k: int, certified: Certified) -> bool:
         """Whether ``mpmath.diff`` lies within 1e-12 (relative) of the certified derivative."""
