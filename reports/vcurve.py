@@ -78,7 +78,7 @@ def vcurve(expr: str, point: tuple[float, ...], variable: int, true_grad: float)
         return abs(_central(f, point, variable, h) - true_grad) / scale
 
     h0 = central_step(point[variable])
-    errors = np.array([rel_err(h) for h in STEPS])
+    errors = np.array([rel_err(h) for h in STEPS.tolist()])
     return VCurve(expr, point, variable, true_grad, STEPS, errors, h0, rel_err(h0))
 
 
