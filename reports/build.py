@@ -83,9 +83,8 @@ def _headline_text(run: Run, over: dict[str, Any]) -> str:
 
 def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Section]:
     over = stats.overview(records, run.meta, run.findings_total)
-    meta = pd.DataFrame(_flatten(run.meta), columns=["key", "value"])
     sections = [
-        Section("Overview", [_headline_text(run, over), HEADLINE], [Table("run", "run.json", meta)]),
+        Section("Overview", [_headline_text(run, over), HEADLINE]),
         Section(
             "Accuracy per method",
             ["Error of each method's gradient against the certified truth, over scored rows."],
@@ -279,6 +278,8 @@ def build_report(
     if run.mutants is not None:
         sections.append(_mutation_section(run.mutants))
     sections.append(_findings_section(run))
+    meta = pd.DataFrame(_flatten(run.meta), columns=["key", "value"])
+    sections.append(Section("Run metadata", tables=[Table("run", "run.json", meta)]))
 
     title = f"gradproof report: {run.run_id}"
     files: dict[str, bytes] = {}
