@@ -62,6 +62,8 @@ def compare(
     sa, sb = summary(a)[[*keys, *_FIGURES]], summary(b)[[*keys, *_FIGURES]]
     both = sa.merge(sb, on=keys, how="outer", suffixes=("_a", "_b"))
     both = stats.ordered(both, keys)
+    counts = [f"{f}_{s}" for f in ("scored", "rule_bugs") for s in "ab"]
+    both[counts] = both[counts].astype("Int64")  # counts stay whole numbers, missing where a group is absent
     both["change"] = both.apply(_change, axis=1).astype("string") if not both.empty else pd.Series(dtype="string")
     return both[[*keys, *(f"{f}_{s}" for f in _FIGURES for s in "ab"), "change"]]
 
