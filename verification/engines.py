@@ -84,10 +84,23 @@ BUILTIN_SPECS = ("gradproof", "builtin")
 
 
 def resolve_engine(spec: str) -> Engine:
-    """The engine named by ``spec`` (``gradproof``/``builtin`` for the built-in engine).
+    """The engine named by ``spec``.
 
-    Adapters for other engines are added here; an unknown spec is a UsageError.
+    * ``gradproof`` / ``builtin``: the built-in engine;
+    * ``mutant:NAME``: the built-in engine with one mutant of
+      :mod:`verification.mutants` (a wrong rule, or a traversal fault);
+    * ``torch``, ``module:Class`` or ``path/to/file.py:Class``: a foreign engine
+      (see :mod:`verification.foreign`).
+
+    A spec that cannot be loaded is a UsageError naming the cause.
     """
     if spec in BUILTIN_SPECS:
         return BuiltinEngine()
-    raise UsageError(f"unknown engine {spec!r}; known: {', '.join(BUILTIN_SPECS)}")
+    if spec.startswith("mutant:"):
+        from verification.mutants import mutant_engine
+
+        return mutant_engine(spec[len("mutant:") :])
+    from verification.foreign import load_engine
+
+    engine: Engine = load_engine(spec)
+    return engine

@@ -43,6 +43,7 @@ __all__ = [
     "engine_mutants",
     "all_mutants",
     "FaultyEngine",
+    "mutant_engine",
 ]
 
 RELATIVE_SIZES: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
@@ -216,3 +217,17 @@ class FaultyEngine:
         except Exception as exc:  # the faulty engine's failure is an outcome
             return Evaluation(error=f"{type(exc).__name__}: {exc}")
         return Evaluation(value=out.data, grads=tuple(v.grad for v in leaves))
+
+
+def mutant_engine(name: str) -> Any:
+    """The engine under test for the mutant called ``name`` (see :func:`all_mutants`)."""
+    from autodiff import get_op
+    from verification.engines import BuiltinEngine
+    from verification.errors import UsageError
+
+    for mutant in all_mutants():
+        if mutant.name == name:
+            if mutant.fault is not None:
+                return FaultyEngine(mutant.fault)
+            return BuiltinEngine(resolve=mutant.resolver(get_op), name=f"mutant[{name}]")
+    raise UsageError(f"unknown mutant {name!r}")
