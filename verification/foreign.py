@@ -16,9 +16,7 @@ whatever the engine raises is an outcome to record, never a crash.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 from verification.engines import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var
+from verification.plugins import import_file
 
 __all__ = ["ForeignEngine", "TorchEngine", "ProbeReport", "load_engine", "OP_FORMS"]
 
@@ -277,22 +276,13 @@ class TorchEngine:
 
 
 def _import_target(module_part: str) -> ModuleType:
-    path = Path(module_part)
     if module_part.endswith(".py"):
-        if not path.is_file():
-            raise UsageError(f"engine file {module_part!r} does not exist")
-        mod_name = f"gradproof_engine_{path.stem}"
-        spec = importlib.util.spec_from_file_location(mod_name, path)
-        if spec is None or spec.loader is None:
-            raise UsageError(f"engine file {module_part!r} cannot be loaded as a Python module")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
         try:
-            spec.loader.exec_module(module)
+            return import_file(Path(module_part), kind="engine")
+        except UsageError:
+            raise
         except Exception as exc:
-            sys.modules.pop(mod_name, None)
             raise UsageError(f"engine module {module_part!r} failed to import: {type(exc).__name__}: {exc}") from None
-        return module
     try:
         return importlib.import_module(module_part)
     except ModuleNotFoundError as exc:

@@ -13,7 +13,7 @@ from types import ModuleType
 from autodiff import AutodiffError, op_names
 from verification.errors import UsageError
 
-__all__ = ["load_plugin", "load_plugins"]
+__all__ = ["import_file", "load_plugin", "load_plugins"]
 
 
 def load_plugin(spec: str) -> tuple[ModuleType, tuple[str, ...]]:
@@ -55,12 +55,20 @@ def load_plugins(specs: Iterable[str]) -> tuple[str, ...]:
 
 
 def _load_path(path: Path) -> ModuleType:
+    return import_file(path, kind="plugin")
+
+
+def import_file(path: Path, *, kind: str) -> ModuleType:
+    """Import a ``.py`` file as a module; a missing or unloadable file is a UsageError.
+
+    Exceptions raised while the module runs propagate (the caller words them).
+    """
     if not path.is_file():
-        raise UsageError(f"plugin file {str(path)!r} does not exist")
-    name = f"gradproof_plugin_{path.stem}"
+        raise UsageError(f"{kind} file {str(path)!r} does not exist")
+    name = f"gradproof_{kind}_{path.stem}"
     module_spec = importlib.util.spec_from_file_location(name, path)
     if module_spec is None or module_spec.loader is None:
-        raise UsageError(f"plugin {str(path)!r} cannot be loaded as a Python module")
+        raise UsageError(f"{kind} file {str(path)!r} cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     try:
