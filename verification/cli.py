@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "verification.cmd_report",
     "verification.cmd_prove",
     "verification.cmd_verify",
+    "verification.cmd_mutate",
 )
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autodiff import Backend, Op, Value, all_ops
+from autodiff import Backend, Op, Value, all_ops, mpmath_backend
 from autodiff.engine import topological_order
 from verification.engines import Evaluation
 from verification.expr import Expr, evaluate_values
@@ -198,19 +198,27 @@ def _faulty_sweep(root: Value, fault: str) -> None:
 
 
 class FaultyEngine:
-    """The built-in engine with one planted traversal fault (``assign`` or ``order``)."""
+    """The built-in engine with one planted traversal fault (``assign`` or ``order``).
 
-    def __init__(self, fault: str) -> None:
+    With ``dps`` it runs in mpmath at that many digits, so the fault can be
+    told from rounding exactly as a wrong rule is.
+    """
+
+    def __init__(self, fault: str, *, dps: int | None = None) -> None:
         if fault not in ("assign", "order"):
             raise ValueError(f"unknown engine fault {fault!r}")
         self.fault = fault
-        self.name = f"gradproof[fault={fault}]"
+        self.dps = dps
+        self._backend: Backend | None = mpmath_backend(dps) if dps is not None else None
+        suffix = "" if dps is None else f"[mp{dps}]"
+        self.name = f"gradproof[fault={fault}]{suffix}"
 
     def supported_ops(self) -> frozenset[str]:
         return frozenset(op.name for op in all_ops())
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
-        leaves = [Value(float(p)) for p in point]
+        m = self._backend
+        leaves = [Value(m.num(p) if m is not None else float(p)) for p in point]
         try:
             out = evaluate_values(tree, leaves)
             _faulty_sweep(out, self.fault)

@@ -1,0 +1,711 @@
+"""Mutation runs: every mutant through every detection method, equivalent mutants proven apart.
+
+A mutant (:mod:`verification.mutants`) is *killed* by a method when
+
+* ``prover`` -- :func:`verification.prove.prove` refutes the mutated rule on some
+  region of the domain (a confirmed high-precision counterexample). Engine
+  faults are not rules: the prover does not apply to them;
+* ``engine_f64`` -- the campaign (:func:`verification.campaign.check_case`)
+  gives the float64 mutant engine a ``rule_bug``, ``value_bug`` or
+  ``exception_mismatch`` verdict against the certified truth: an error larger
+  than ``SAFETY * bound + ulp`` where ``bound`` is the float64 error analysis;
+* ``engine_hp`` -- the same for the mutant engine run in mpmath at 50 digits;
+* ``gradcheck`` -- PyTorch gradcheck's rule, implemented here: the analytical
+  partial ``a_k`` against the float64 central difference of the engine's own
+  forward ``n_k = (f(x + h e_k) - f(x - h e_k)) / (2 h)``, h = 1e-6, failing
+  when ``|a_k - n_k| > atol + rtol |n_k|`` (atol = 1e-5, rtol = 1e-3). A
+  (point, variable) where the correct engine fails too is a false alarm of
+  gradcheck (counted, never a kill).
+
+The sampling methods draw expressions over the mutated op and a few cheap
+companions (every expression contains the mutated op), the same sequence for
+every method and every mutant of an op, and stop at the first kill; the
+*examples to kill* is the 1-based index of the killing expression and the
+*time to kill* the seconds spent on the expressions up to it (shared
+references included). The prover makes one proof attempt per mutant.
+
+A mutant is *equivalent* when its rule provably equals the original rule:
+``mutant_i - original_i`` reduces to 0 under the prover's simplification
+ladder, either for all real inputs or on every region of the declared domain
+(kinks substituted exactly). Equivalent mutants are excluded from the score;
+they still run through the methods, so a kill of one would show as a false alarm.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import platform
+import signal
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sympy
+
+from autodiff import Op, get_op, op_names
+from autodiff import __version__ as autodiff_version
+from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
+from verification.bounds import HP_DPS, analyse
+from verification.campaign import BUG_VERDICTS, CampaignConfig, check_case, high_precision
+from verification.engines import BuiltinEngine, Engine
+from verification.errors import UsageError
+from verification.expr import Expr, ops_in, to_source
+from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
+from verification.prove import (
+    DEFAULT_BUDGET,
+    Verdict,
+    _param_cases,
+    _Piece,
+    _pieces,
+    _rational,
+    _reduces_to_zero,
+    _run_rule,
+    prove,
+)
+from verification.records import RUN_FILE
+
+__all__ = [
+    "METHODS",
+    "ENGINE_TARGET",
+    "GRADCHECK_EPS",
+    "GRADCHECK_ATOL",
+    "GRADCHECK_RTOL",
+    "MutateConfig",
+    "Equivalence",
+    "Outcome",
+    "MutantResult",
+    "MutationResult",
+    "EQUIVALENTS_FILE",
+    "select_mutants",
+    "prove_equivalent",
+    "gradcheck_failures",
+    "run_mutant",
+    "run_mutation",
+    "summarise",
+]
+
+METHODS: tuple[str, ...] = ("prover", "engine_f64", "engine_hp", "gradcheck")
+"""Detection methods, in the order tables list them."""
+
+ENGINE_TARGET = "engine"
+"""The name ``--ops`` uses for the engine faults."""
+
+GRADCHECK_EPS = 1e-6
+GRADCHECK_ATOL = 1e-5
+GRADCHECK_RTOL = 1e-3
+"""PyTorch ``gradcheck`` defaults."""
+
+EQUIVALENTS_FILE = "equivalents.csv"
+_SAMPLING = ("engine_f64", "engine_hp", "gradcheck")
+_CAMPAIGN = ("engine_f64", "engine_hp")
+_OWN_STAGE = {"engine_f64": "engine", "engine_hp": "engine_hp"}
+_SHARED_STAGES = ("symbolic", "analysis", "certify")
+_COLUMNS = (*MUTANT_COLUMNS, "target", "examples_tried", "detail")
+"""The report's columns, then the mutated target, expressions tried and what killed it."""
+
+
+@dataclass(frozen=True)
+class MutateConfig:
+    """What a mutation run checks, and how hard each sampling method tries."""
+
+    ops: tuple[str, ...] | None = None  # targets: op names and/or "engine"; None = every op and the engine
+    methods: tuple[str, ...] = METHODS
+    examples: int = 200  # expressions per mutant for the sampling methods
+    seed: int = 0
+    companions: tuple[str, ...] = ("add", "mul", "sub")
+    n_vars: int = 2
+    max_depth: int = 3
+    points: int = 3
+    candidates: int = 8
+    budget: float = DEFAULT_BUDGET  # seconds per simplification step (prover, equivalence proofs)
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown or not self.methods:
+            raise UsageError(f"unknown method {unknown[0]!r}; methods: {', '.join(METHODS)}" if unknown else
+                             f"no method given; methods: {', '.join(METHODS)}")
+        if self.examples < 1:
+            raise UsageError(f"examples must be at least 1, got {self.examples}")
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """Whether a mutant's rule provably equals the original; ``reason`` says why (or why not shown)."""
+
+    equivalent: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One mutant through one method."""
+
+    mutant: str
+    kind: str
+    size: float
+    method: str
+    killed: bool
+    examples_to_kill: float
+    time_to_kill: float
+    target: str
+    examples_tried: int
+    detail: str
+
+    def row(self) -> dict[str, Any]:
+        """The CSV row (``killed`` as yes/no)."""
+        out = asdict(self)
+        out["killed"] = "yes" if self.killed else "no"
+        return out
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    """A mutant's equivalence verdict and its outcomes."""
+
+    mutant: str
+    kind: str
+    target: str
+    equivalence: Equivalence
+    outcomes: tuple[Outcome, ...]
+    gradcheck_false_alarms: int = 0
+
+
+@dataclass
+class MutationResult:
+    """Summary of a finished or interrupted mutation run."""
+
+    out_dir: Path
+    status: str
+    config: MutateConfig
+    results: list[MutantResult]
+    not_applicable: dict[str, list[str]]
+    seconds: float
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def survivors(self) -> list[str]:
+        """Non-equivalent mutants that no method killed."""
+        scored = [r for r in self.results if not r.equivalence.equivalent]
+        return [r.mutant for r in scored if not any(o.killed for o in r.outcomes)]
+
+
+# --- selection -------------------------------------------------------------------
+
+
+def select_mutants(targets: Sequence[str] | None) -> list[Mutant]:
+    """Mutants of the named ops (``"engine"`` for the engine faults); every op and the engine by default."""
+    if targets is None:
+        return all_mutants()
+    out: list[Mutant] = []
+    for name in targets:
+        if name == ENGINE_TARGET:
+            out.extend(engine_mutants())
+            continue
+        if name not in op_names():
+            raise UsageError(
+                f"unknown op {name!r}; known ops: {', '.join(op_names())} (or {ENGINE_TARGET!r} for the engine faults)"
+            )
+        out.extend(rule_mutants(get_op(name)))
+    return out
+
+
+# --- equivalence -----------------------------------------------------------------
+
+
+def _reads(op: Op) -> tuple[bool, bool]:
+    """Whether the rule reads ``ans`` and whether it reads its first input (ans kept independent)."""
+    names = op.input_names()
+    xs = [sympy.Symbol(n, real=True) for n in names]
+    params = [sympy.Symbol(p, real=True) for p in op.params]
+    ans = sympy.Symbol("ans", real=True)
+    from autodiff import sympy_backend
+
+    free = set().union(*(sympy.sympify(d).free_symbols for d in op.grad(sympy_backend(), ans, *xs, *params)))
+    return ans in free, xs[0] in free
+
+
+def _why(mutant: Mutant, original: Op) -> str:
+    """The fact behind an equivalence, in words (kind-specific, derived from the rule itself)."""
+    reads_ans, reads_x0 = _reads(original)
+    if mutant.kind == "input_for_ans" and not reads_ans:
+        return "the rule never reads ans"
+    if mutant.kind == "ans_for_input" and not reads_x0:
+        return f"the rule never reads {original.input_names()[0]}"
+    return ""
+
+
+def _same(mutated: Sequence[Any], original: Sequence[Any], budget: float) -> list[str] | None:
+    """Per partial, the ladder step that reduces ``mutated_i - original_i`` to 0; None when one does not."""
+    methods = []
+    for a, b in zip(mutated, original):
+        a, b = sympy.sympify(a), sympy.sympify(b)
+        if a == b:  # the same expression, infinite ones (1/(2*0) = zoo) included
+            methods.append("identical")
+            continue
+        method = _reduces_to_zero(_rational(a - b), budget)
+        if method is None:
+            return None
+        methods.append(method)
+    return methods
+
+
+def prove_equivalent(mutant: Mutant, original: Op | None = None, *, budget: float = DEFAULT_BUDGET) -> Equivalence:
+    """Prove ``mutant``'s rule equal to the original rule, partial by partial, on the sympy backend.
+
+    First for all real inputs and parameters; else on every region of the
+    declared domain (open pieces cut at 0, closed ends and kinks as exact
+    points), each piece's symbol carrying the assumptions it justifies. A
+    domain that depends on the parameters is only enumerable at the parameter
+    examples, which proves nothing for other parameters: such an op needs the
+    all-reals proof. Not equivalent unless proven.
+    """
+    if mutant.op is None:
+        return Equivalence(False, "an engine fault, not a rule")
+    op = mutant.op
+    base = original if original is not None else get_op(mutant.target)
+    names = base.input_names()
+    general = [sympy.Symbol(n, real=True) for n in names]
+    params = [sympy.Symbol(p, real=True) for p in base.params]
+    why = _why(mutant, base)
+    everywhere = _same(_run_rule(op, general, params)[1], _run_rule(base, general, params)[1], budget)
+    if everywhere is not None:
+        proof = f"equal for every real input ({', '.join(sorted(set(everywhere)))})"
+        return Equivalence(True, f"{why}: {proof}" if why else proof)
+    if callable(base.domain):
+        return Equivalence(False, "differs on the real line; the domain depends on the parameters")
+    kinks_of = {i: [k.at for k in base.kinks if k.input == i] for i in range(base.arity)}
+    regions: list[str] = []
+    for param_pieces, domains in _param_cases(base):
+        per_input = [
+            _pieces(n, d, kinks_of[i]) + [_Piece.at(n, k) for k in kinks_of[i]]
+            for i, (n, d) in enumerate(zip(names, domains))
+        ]
+        for combo in itertools.product(*per_input):
+            inputs = [p.value for p in combo]
+            values = [p.value for p in param_pieces]
+            if _same(_run_rule(op, inputs, values)[1], _run_rule(base, inputs, values)[1], budget) is None:
+                where = ", ".join(p.describe() for p in (*combo, *param_pieces))
+                return Equivalence(False, f"not shown equal on {where}")
+            regions.append(", ".join(p.describe() for p in (*combo, *param_pieces)))
+    proof = f"equal on every region of the domain: {'; '.join(regions)}"
+    return Equivalence(True, f"{why}: {proof}" if why else proof)
+
+
+# --- gradcheck -------------------------------------------------------------------
+
+
+def gradcheck_failures(
+    engine: Engine,
+    tree: Expr,
+    point: Sequence[float],
+    *,
+    eps: float = GRADCHECK_EPS,
+    atol: float = GRADCHECK_ATOL,
+    rtol: float = GRADCHECK_RTOL,
+) -> tuple[int, ...] | None:
+    """Variables k with ``|a_k - n_k| > atol + rtol |n_k|``, ``n_k`` the central difference of the forward.
+
+    ``a_k`` is the engine's gradient at ``point``, ``n_k = (f(x + eps e_k) -
+    f(x - eps e_k)) / (2 eps)`` with ``f`` the engine's own float64 forward.
+    None when the engine fails or a value is not finite (nothing to compare).
+    """
+    at = engine.evaluate(tree, point)
+    if not at.ok or at.grads is None:
+        return None
+    failing = []
+    for k in range(len(point)):
+        values = []
+        for step in (eps, -eps):
+            moved = list(point)
+            moved[k] += step
+            ev = engine.evaluate(tree, moved)
+            values.append(float(ev.value) if ev.ok else math.nan)
+        analytical = float(at.grads[k])
+        numerical = (values[0] - values[1]) / (2 * eps)
+        if not (math.isfinite(analytical) and math.isfinite(numerical)):
+            return None
+        if abs(analytical - numerical) > atol + rtol * abs(numerical):
+            failing.append(k)
+    return tuple(failing)
+
+
+# --- expressions -----------------------------------------------------------------
+
+_CASES: dict[tuple[Any, ...], list[tuple[Expr, list[tuple[float, ...]]]]] = {}
+
+
+class _Enough(Exception):
+    """Stops the Hypothesis run once enough expressions are collected."""
+
+
+def _cases(target: str, config: MutateConfig) -> list[tuple[Expr, list[tuple[float, ...]]]]:
+    """The first ``config.examples`` (tree, candidate points) with ``target`` in the tree (cached per process)."""
+    key = (target, config.companions, config.n_vars, config.max_depth, config.candidates, config.seed, config.examples)
+    found = _CASES.get(key)
+    if found is not None:
+        return found
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+    from hypothesis import strategies as st
+
+    from verification.strategies import candidate_points, expressions
+
+    ops: tuple[str, ...]
+    if target == ENGINE_TARGET:
+        ops = ("add", "mul", "sub", "tanh")
+    else:
+        ops = (target, *(c for c in config.companions if c != target))
+    trees = expressions(ops=ops, n_vars=config.n_vars, max_depth=config.max_depth)
+    cands = st.lists(candidate_points(config.n_vars), min_size=config.candidates, max_size=config.candidates)
+    collected: list[tuple[Expr, list[tuple[float, ...]]]] = []
+
+    @seed(config.seed * 1_000_003 + zlib.crc32(target.encode()))
+    @settings(
+        max_examples=50 * config.examples,
+        phases=[Phase.generate],
+        database=None,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+    @given(st.tuples(trees, cands))
+    def draw(case: tuple[Expr, list[tuple[float, ...]]]) -> None:
+        if len(collected) >= config.examples:
+            raise _Enough
+        tree, points = case
+        if target == ENGINE_TARGET or target in ops_in(tree):
+            collected.append((tree, points))
+        if len(collected) >= config.examples:
+            raise _Enough
+
+    try:
+        draw()
+    except _Enough:
+        pass
+    _CASES[key] = collected
+    return collected
+
+
+def _usable_points(tree: Expr, candidates: Sequence[Sequence[float]], limit: int) -> list[tuple[float, ...]]:
+    """The first ``limit`` candidates the high-precision analysis accepts (defined, finite, off kinks)."""
+    out = []
+    for candidate in candidates:
+        point = tuple(float(p) for p in candidate)
+        if analyse(tree, point).discard is None:
+            out.append(point)
+            if len(out) >= limit:
+                break
+    return out
+
+
+# --- one mutant ------------------------------------------------------------------
+
+
+def _engines(mutant: Mutant) -> tuple[Engine, Engine]:
+    if mutant.fault is not None:
+        return FaultyEngine(mutant.fault), FaultyEngine(mutant.fault, dps=HP_DPS)
+    engine = BuiltinEngine(resolve=mutant.resolver(get_op), name=f"mutant[{mutant.name}]")
+    hp = high_precision(engine)
+    assert hp is not None
+    return engine, hp
+
+
+@dataclass
+class _Tally:
+    """A sampling method's progress on one mutant."""
+
+    spent: float = 0.0
+    tried: int = 0
+    killed_at: int | None = None
+    seconds: float = math.nan
+    detail: str = ""
+
+    def kill(self, index: int, detail: str) -> None:
+        self.killed_at, self.seconds, self.detail = index, self.spent, detail
+
+
+def _sampling(mutant: Mutant, config: MutateConfig) -> tuple[dict[str, _Tally], int]:
+    """Run the chosen sampling methods on the mutant's expressions; tallies, and gradcheck false alarms."""
+    methods = [m for m in config.methods if m in _SAMPLING]
+    tallies = {m: _Tally() for m in methods}
+    false_alarms = 0
+    if not methods:
+        return tallies, false_alarms
+    engine, hp = _engines(mutant)
+    correct = BuiltinEngine()
+    campaign = CampaignConfig(
+        n_vars=config.n_vars,
+        points=config.points,
+        candidates=config.candidates,
+        oracle_every=0,
+        max_depth=config.max_depth,
+    )
+    for index, (tree, candidates) in enumerate(_cases(mutant.target, config), start=1):
+        alive = [m for m in methods if tallies[m].killed_at is None]
+        if not alive:
+            break
+        live_campaign = [m for m in alive if m in _CAMPAIGN]
+        if live_campaign:
+            res = check_case(
+                tree,
+                candidates,
+                config=campaign,
+                engine=engine,
+                hp_engine=hp if "engine_hp" in live_campaign else None,
+                expr_id=index - 1,
+            )
+            shared = sum(res.times.get(s, 0.0) for s in _SHARED_STAGES)
+            for m in live_campaign:
+                tally = tallies[m]
+                tally.tried += 1
+                tally.spent += shared + res.times.get(_OWN_STAGE[m], 0.0)
+                bad = next((r for r in res.rows if r["method"] == m and r["verdict"] in BUG_VERDICTS), None)
+                if bad is not None:
+                    tally.kill(
+                        index,
+                        f"{bad['verdict']} on {bad['expr']} at {bad['point']}, d/dx{bad['variable']}: "
+                        f"{bad['grad']!r}, true {bad['true_grad']!r}",
+                    )
+        if "gradcheck" in alive:
+            tally = tallies["gradcheck"]
+            tally.tried += 1
+            t0 = time.perf_counter()
+            for point in _usable_points(tree, candidates, config.points):
+                wrong = gradcheck_failures(engine, tree, point)
+                if not wrong:
+                    continue
+                control = gradcheck_failures(correct, tree, point)
+                if control is None:
+                    continue
+                alarms = [k for k in wrong if k in control]
+                false_alarms += len(alarms)
+                caught = [k for k in wrong if k not in control]
+                if caught:
+                    tally.spent += time.perf_counter() - t0
+                    tally.kill(index, f"{to_source(tree)} at {list(point)}, d/dx{caught[0]}")
+                    break
+            else:
+                tally.spent += time.perf_counter() - t0
+    return tallies, false_alarms
+
+
+def run_mutant(mutant: Mutant, config: MutateConfig) -> MutantResult:
+    """The mutant's equivalence verdict and its outcome under each chosen method."""
+    size = mutant.size if mutant.size is not None else math.nan
+    equivalence = prove_equivalent(mutant, budget=config.budget)
+    outcomes: list[Outcome] = []
+
+    def add(method: str, killed: bool, examples: float, seconds: float, tried: int, detail: str) -> None:
+        outcomes.append(
+            Outcome(mutant.name, mutant.kind, size, method, killed, examples if killed else math.nan,
+                    seconds if killed else math.nan, mutant.target, tried, detail)
+        )
+
+    if "prover" in config.methods and mutant.op is not None:
+        proof = prove(mutant.op, budget=config.budget)
+        refuted = proof.rule_verdict is Verdict.REFUTED
+        failure = next((p.failure for p in proof.inputs if p.verdict is Verdict.REFUTED), None)
+        detail = failure.describe() if failure is not None else f"rule {proof.rule_verdict}"
+        add("prover", refuted, 1, proof.seconds, 1, detail)
+    tallies, alarms = _sampling(mutant, config)
+    for method in config.methods:
+        if method in tallies:
+            t = tallies[method]
+            add(method, t.killed_at is not None, t.killed_at or math.nan, t.seconds, t.tried, t.detail)
+    return MutantResult(mutant.name, mutant.kind, mutant.target, equivalence, tuple(outcomes), alarms)
+
+
+# --- the run ---------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    import hypothesis
+    import mpmath
+
+    return {
+        "python": platform.python_version(),
+        "gradproof": autodiff_version,
+        "sympy": sympy.__version__,
+        "mpmath": mpmath.__version__,
+        "hypothesis": hypothesis.__version__,
+    }
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_TASK_MUTANTS: dict[str, Mutant] = {}
+
+
+def _task(args: tuple[str, MutateConfig]) -> MutantResult:
+    name, config = args
+    if not _TASK_MUTANTS:
+        _TASK_MUTANTS.update((m.name, m) for m in all_mutants())
+    return run_mutant(_TASK_MUTANTS[name], config)
+
+
+def _iter_results(mutants: Sequence[Mutant], config: MutateConfig, jobs: int) -> Iterator[MutantResult]:
+    if jobs <= 1:
+        for m in mutants:
+            yield run_mutant(m, config)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    pool = ctx.Pool(jobs, initializer=_init_worker)
+    try:
+        yield from pool.imap_unordered(_task, [(m.name, config) for m in mutants])
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[str, Any]:
+    """Per method: scored mutants, kills, score and smallest relative size killed; plus the whole harness."""
+    scored = [r for r in results if not r.equivalence.equivalent]
+    per_method: dict[str, Any] = {}
+    for method in methods:
+        rows = [o for r in scored for o in r.outcomes if o.method == method]
+        killed = [o for o in rows if o.killed]
+        sizes = [o.size for o in killed if math.isfinite(o.size)]
+        missed = [o.size for o in rows if not o.killed and math.isfinite(o.size)]
+        per_method[method] = {
+            "mutants": len(rows),
+            "killed": len(killed),
+            "score": len(killed) / len(rows) if rows else math.nan,
+            "smallest_size_killed": min(sizes) if sizes else None,
+            "largest_size_missed": max(missed) if missed else None,
+        }
+    by_size: dict[str, dict[str, tuple[int, int]]] = {}
+    for size in RELATIVE_SIZES:
+        per = {}
+        for method in methods:
+            rows = [o for r in scored for o in r.outcomes if o.method == method and o.size == size]
+            if rows:
+                per[method] = (sum(o.killed for o in rows), len(rows))
+        if per:
+            by_size[f"{size:g}"] = per
+    harness_killed = sum(1 for r in scored if any(o.killed for o in r.outcomes))
+    equivalents = [r for r in results if r.equivalence.equivalent]
+    return {
+        "mutants": len(results),
+        "scored": len(scored),
+        "equivalent": len(equivalents),
+        "killed_by_any_method": harness_killed,
+        "score_any_method": harness_killed / len(scored) if scored else math.nan,
+        "per_method": per_method,
+        "relative_by_size": by_size,
+        "equivalent_mutants": {r.mutant: r.equivalence.reason for r in equivalents},
+        "equivalent_killed": sorted({f"{r.mutant} ({o.method})" for r in equivalents for o in r.outcomes if o.killed}),
+        "survivors": [r.mutant for r in scored if not any(o.killed for o in r.outcomes)],
+        "gradcheck_false_alarms": sum(r.gradcheck_false_alarms for r in results),
+    }
+
+
+def _append(fh: Any, rows: list[dict[str, Any]], columns: Sequence[str], *, header: bool = False) -> None:
+    """Write ``rows`` in one call, so an interrupt never leaves half a mutant in the file."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns))
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
+    fh.write(buffer.getvalue())
+    fh.flush()
+
+
+def run_mutation(
+    config: MutateConfig,
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    on_result: Callable[[MutantResult], None] | None = None,
+) -> MutationResult:
+    """Run every selected mutant through the chosen methods, writing the run directory as it goes.
+
+    ``mutants.csv`` gets one row per scored mutant and applicable method,
+    ``equivalents.csv`` the same rows (plus the reason) for proven-equivalent
+    mutants, ``run.json`` the metadata and the summary. ``KeyboardInterrupt``
+    keeps what finished and marks the run ``interrupted``.
+    """
+    from tqdm import tqdm
+
+    mutants = select_mutants(config.ops)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    not_applicable = (
+        {"prover": [m.name for m in mutants if m.op is None]} if "prover" in config.methods else {}
+    )
+    meta: dict[str, Any] = {
+        "run_id": out_dir.name,
+        "kind": "mutation",
+        "engine": "gradproof",
+        "versions": _versions(),
+        "seed": config.seed,
+        "options": {**asdict(config), "jobs": jobs},
+        "gradcheck": {"eps": GRADCHECK_EPS, "atol": GRADCHECK_ATOL, "rtol": GRADCHECK_RTOL},
+        "command": sys.argv,
+        "started": started.isoformat(),
+        "status": "running",
+        "not_applicable": not_applicable,
+    }
+    _write_json(out_dir / RUN_FILE, meta)
+    results: list[MutantResult] = []
+    status = "finished"
+    bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
+    eq_columns = (*_COLUMNS, "reason")
+    with open(out_dir / MUTANTS_FILE, "w", newline="") as scored, open(
+        out_dir / EQUIVALENTS_FILE, "w", newline=""
+    ) as equivalent:
+        _append(scored, [], _COLUMNS, header=True)
+        _append(equivalent, [], eq_columns, header=True)
+        try:
+            for result in _iter_results(mutants, config, jobs):
+                rows = [o.row() for o in result.outcomes]
+                if result.equivalence.equivalent:
+                    _append(equivalent, [{**r, "reason": result.equivalence.reason} for r in rows], eq_columns)
+                else:
+                    _append(scored, rows, _COLUMNS)
+                results.append(result)
+                bar.update(1)
+                if on_result is not None:
+                    on_result(result)
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            bar.close()
+    seconds = time.perf_counter() - t0
+    summary = summarise(results, config.methods)
+    meta.update(
+        finished=datetime.now(UTC).isoformat(),
+        status=status,
+        seconds=round(seconds, 3),
+        counts=summary,
+        throughput={
+            "mutants_per_second": round(len(results) / seconds, 3) if seconds > 0 else None,
+            "jobs": jobs,
+            "cpu_count": os.cpu_count(),
+        },
+    )
+    _write_json(out_dir / RUN_FILE, meta)
+    return MutationResult(out_dir, status, config, results, not_applicable, seconds, summary)
