@@ -133,8 +133,11 @@ class MutateConfig:
     def __post_init__(self) -> None:
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown or not self.methods:
-            raise UsageError(f"unknown method {unknown[0]!r}; methods: {', '.join(METHODS)}" if unknown else
-                             f"no method given; methods: {', '.join(METHODS)}")
+            raise UsageError(
+                f"unknown method {unknown[0]!r}; methods: {', '.join(METHODS)}"
+                if unknown
+                else f"no method given; methods: {', '.join(METHODS)}"
+            )
         if self.examples < 1:
             raise UsageError(f"examples must be at least 1, got {self.examples}")
 
@@ -508,8 +511,18 @@ def run_mutant(mutant: Mutant, config: MutateConfig) -> MutantResult:
 
     def add(method: str, killed: bool, examples: float, seconds: float, tried: int, detail: str) -> None:
         outcomes.append(
-            Outcome(mutant.name, mutant.kind, size, method, killed, examples if killed else math.nan,
-                    seconds if killed else math.nan, mutant.target, tried, detail)
+            Outcome(
+                mutant.name,
+                mutant.kind,
+                size,
+                method,
+                killed,
+                examples if killed else math.nan,
+                seconds if killed else math.nan,
+                mutant.target,
+                tried,
+                detail,
+            )
         )
 
     if "prover" in config.methods and mutant.op is not None:
@@ -653,9 +666,7 @@ def run_mutation(
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    not_applicable = (
-        {"prover": [m.name for m in mutants if m.op is None]} if "prover" in config.methods else {}
-    )
+    not_applicable = {"prover": [m.name for m in mutants if m.op is None]} if "prover" in config.methods else {}
     meta: dict[str, Any] = {
         "run_id": out_dir.name,
         "kind": "mutation",
@@ -674,9 +685,10 @@ def run_mutation(
     status = "finished"
     bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
     eq_columns = (*_COLUMNS, "reason")
-    with open(out_dir / MUTANTS_FILE, "w", newline="") as scored, open(
-        out_dir / EQUIVALENTS_FILE, "w", newline=""
-    ) as equivalent:
+    with (
+        open(out_dir / MUTANTS_FILE, "w", newline="") as scored,
+        open(out_dir / EQUIVALENTS_FILE, "w", newline="") as equivalent,
+    ):
         _append(scored, [], _COLUMNS, header=True)
         _append(equivalent, [], eq_columns, header=True)
         try:
