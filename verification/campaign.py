@@ -25,6 +25,7 @@ expression and a reproduction.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import multiprocessing
@@ -109,8 +110,9 @@ def judge_float(computed: float, truth: float, bound: float) -> str:
     """
     if not math.isfinite(computed):
         return "exception_mismatch"
-    if abs(computed - truth) <= SAFETY * bound + ulp(truth):
-        return "ok"
+    allowed = SAFETY * bound + ulp(truth)
+    if not allowed < math.inf or abs(computed - truth) <= allowed:
+        return "ok"  # an unbounded (or NaN) bound means the result cannot be judged
     return "bug"
 
 
@@ -134,7 +136,8 @@ def judge_interval(computed: Any, lo: Any, hi: Any, bound: float) -> str:
     if not _EXACT.isfinite(c):
         return "exception_mismatch"
     gap = max(_exact(lo) - c, c - _exact(hi), 0)
-    return "ok" if gap <= SAFETY * bound else "bug"
+    allowed = SAFETY * _exact(bound)
+    return "ok" if not allowed < _EXACT.inf or gap <= allowed else "bug"
 
 
 # --- one expression -----------------------------------------------------------
@@ -735,12 +738,17 @@ def run_campaign(
     status = "finished"
     bar = tqdm(total=config.examples, unit="expr", disable=not progress or None, file=sys.stderr, leave=False)
     with open(out_dir / RECORDS_FILE, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS))
         writer.writeheader()
+        fh.write(buffer.getvalue())
         fh.flush()
         try:
             for chunk in _iter_chunks(config, jobs, run_id):
+                buffer.seek(0)
+                buffer.truncate()
                 writer.writerows(chunk.rows)
+                fh.write(buffer.getvalue())  # one write: an interrupt never leaves half a chunk
                 fh.flush()
                 records += len(chunk.rows)
                 expressions += chunk.expressions
@@ -834,6 +842,8 @@ def _describe_shrunk(
         "method": finding["method"],
         "expr": to_source(tree, resolve=resolve),
         "sympy_expr": str(ref.sympy_form()),
+        "size": size(tree),
+        "depth": depth(tree),
         "point": list(point),
         "variable": k,
         "engine_value": _float(ev.value) if ev.ok else None,

@@ -393,8 +393,43 @@ def mp_numbers(ctx: Any, name: str) -> Numbers:
 # --- intervals -----------------------------------------------------------
 
 
+_GUARD_BITS = 24
+
+
 def _intervals() -> Numbers:
+    import mpmath
     from mpmath import iv
+
+    work = mpmath.MPContext()
+
+    def increasing(name: str) -> Callable[[Any], Any]:
+        """Enclosure of an increasing function from its values at the ends.
+
+        mpmath's own interval ``exp`` and ``log`` return a single point for
+        arguments near 0 and 1 (exp(2**-45) included), so each end is computed
+        with :data:`_GUARD_BITS` extra bits and widened outward by one unit in
+        the interval precision's last place.
+        """
+        fn = getattr(work, name)
+
+        def g(x: Any) -> Any:
+            a, b = iv.mpf(x)._mpi_
+            prec = iv.prec
+            work.prec = prec + _GUARD_BITS
+            fa, fb = fn(work.make_mpf(a)), fn(work.make_mpf(b))
+            lo = fa - abs(fa) * work.ldexp(1, -prec)
+            hi = fb + abs(fb) * work.ldexp(1, -prec)
+            return iv.mpf([lo, hi])
+
+        return g
+
+    iv_exp = increasing("exp")
+    raw_log = increasing("log")
+
+    def iv_log(x: Any) -> Any:
+        if not iv.mpf(x).a > 0:
+            raise ValueError("log of an interval reaching 0 or below")
+        return raw_log(x)
 
     small = iv.mpf(2) ** -16
 
@@ -411,8 +446,8 @@ def _intervals() -> Numbers:
             tail = iv.mpf(2) ** -iv.prec
             return iv.mpf([1 - tail, 1]) if p > 0 else iv.mpf([-1, tail - 1])
         if p > 0:
-            return 1 - 2 / (iv.exp(2 * p) + 1)
-        return 2 / (iv.exp(-2 * p) + 1) - 1
+            return 1 - 2 / (iv_exp(2 * p) + 1)
+        return 2 / (iv_exp(-2 * p) + 1) - 1
 
     def tanh(x: Any) -> Any:
         """tanh is increasing: enclose it at each end."""
@@ -420,10 +455,10 @@ def _intervals() -> Numbers:
         return iv.mpf([tanh_at(x.a).a, tanh_at(x.b).b])
 
     def sinh(x: Any) -> Any:
-        return (iv.exp(x) - iv.exp(-x)) / 2
+        return (iv_exp(x) - iv_exp(-x)) / 2
 
     def cosh(x: Any) -> Any:
-        return (iv.exp(x) + iv.exp(-x)) / 2
+        return (iv_exp(x) + iv_exp(-x)) / 2
 
     def decide(result: Any) -> bool:
         if result is None:
@@ -454,7 +489,7 @@ def _intervals() -> Numbers:
         return iv.mpf([min(e.a for e in ends), min(e.b for e in ends)])
 
     def pow_(x: Any, y: Any) -> Any:
-        return iv.exp(iv.log(x) * y)
+        return iv_exp(iv_log(x) * y)
 
     def nan() -> Any:
         raise Undecided("no Piecewise branch applies")
@@ -471,8 +506,8 @@ def _intervals() -> Numbers:
         "interval",
         {
             "Q": lambda p, q: iv.mpf(p) / q,
-            "exp": iv.exp,
-            "log": iv.log,
+            "exp": iv_exp,
+            "log": iv_log,
             "sqrt": iv.sqrt,
             "sin": iv.sin,
             "cos": iv.cos,

@@ -165,12 +165,18 @@ class Reference:
         if symbolic == "symengine":
             try:
                 f = _to_symengine(tree, n_vars, resolve)
+            except (Unsupported, AttributeError, TypeError, RuntimeError):
+                f = None  # a spec symengine cannot build: sympy it is
+            if f is not None:
                 symbols = _symengine_symbols(n_vars)
                 forms = [f, *(f.diff(s) for s in symbols)]
-                self._full = compile_exprs(forms, symbols)
-            except (Unsupported, AttributeError, TypeError, RuntimeError):
-                forms = None
-            self.used = "symengine" if forms is not None else "sympy"
+                try:
+                    self._full = compile_exprs(forms, symbols)
+                except Unsupported:
+                    if not any("Derivative(" in str(e) for e in forms):
+                        raise
+                    forms = None  # symengine left a derivative unevaluated
+        self.used = "symengine" if forms is not None else "sympy"
         if forms is None:
             import sympy
 
@@ -178,7 +184,6 @@ class Reference:
             f = to_sympy(tree, symbols, resolve=resolve)
             forms = [f, *(sympy.diff(f, s) for s in symbols)]
             self._full = compile_exprs(forms, symbols)
-            self.used = "sympy"
         self.forms = tuple(forms)
         self._fwd: Compiled = compile_exprs(forms[:1], symbols)
         self.analytic = is_analytic(forms[:1])

@@ -21,7 +21,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autodiff import Op, in_domain
+from autodiff import Op, get_op, in_domain
 from verification.engines import BuiltinEngine, Engine
 from verification.expr import Apply, Var
 from verification.metrics import ulp_distance
@@ -114,8 +114,11 @@ def sweep_op(
     cap_bits: int = DEFAULT_CAP_BITS,
     max_draws_factor: int = 50,
 ) -> list[OpAccuracy]:
-    """Sweep ``op`` over ``points`` kept points; one :class:`OpAccuracy` per input."""
-    engine = engine or BuiltinEngine()
+    """Sweep ``op`` over ``points`` kept points; one :class:`OpAccuracy` per input.
+
+    By default the built-in engine runs ``op`` itself (registered or not).
+    """
+    engine = engine or BuiltinEngine(resolve=lambda name: op if name == op.name else get_op(name))
     rng = random.Random(f"{seed}:{op.name}")
     refs: dict[tuple[float, ...], tuple[Apply, Reference]] = {}
     errors: list[list[tuple[float, tuple[float, ...]]]] = [[] for _ in range(op.arity)]
