@@ -58,7 +58,7 @@ HP_DPS = 50
 EXTRA_DPS = 30
 KINK_DELTA = 1e-9
 NONLINEAR = 0.1
-_MAX = 1.7976931348623157e308
+_LNONLINEAR = math.log2(NONLINEAR)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Analysis:
     ``discard`` is None for a usable point, else ``"undefined"``,
     ``"near_kink"`` or ``"non_finite"`` with ``detail`` saying where.
     Bounds are on absolute errors, before the safety factor, as 32-bit
-    mpmath numbers (float64 would underflow or overflow on extreme points).
+    mpmath numbers (float64 would underflow or overflow on extreme points);
+    ``abs_grads`` is the backward pass over ``|p_j|``.
     """
 
     discard: str | None
@@ -98,14 +99,17 @@ class _Discard(Exception):
 
 @dataclass
 class _Node:
+    """One op application of the run; errors are log2 of absolute bounds."""
+
     value: Any
-    err: Any = 0
-    err_hp: Any = 0
+    err: float = -math.inf
+    err_hp: float = -math.inf
     tree: Expr | None = None
     kids: list[_Node] = field(default_factory=list)
     partials: tuple[Any, ...] = ()
-    p_err: list[Any] = field(default_factory=list)
-    p_err_hp: list[Any] = field(default_factory=list)
+    lp: list[float] = field(default_factory=list)
+    p_err: list[float] = field(default_factory=list)
+    p_err_hp: list[float] = field(default_factory=list)
 
 
 _HP: MpmathBackend | None = None
@@ -129,122 +133,143 @@ def _hp_engine_prec() -> int:
     return int(ctx.prec)
 
 
-class _Bounds:
-    """Arithmetic for the bounds: 32-bit mpmath numbers, which neither overflow nor underflow."""
+# The bounds are carried as base-2 logarithms in Python floats: products are
+# sums, nothing overflows or underflows, and it is much cheaper than mpmath.
+_ZERO = -math.inf
+_LU = -53.0  # log2 of the unit roundoff
+_LETA = -1074.0  # log2 of the smallest subnormal
+_LK = math.log2(K_OP)
+_LS = math.log2(SAFETY)
+_LMAX = 1024.0  # magnitudes from 2**1024 on are beyond float64
 
-    def __init__(self) -> None:
+
+def _lg(x: Any) -> float:
+    """log2 |x| of an mpmath number (-inf for 0, inf for inf and NaN)."""
+    _sign, man, exp, _bc = x._mpf_
+    if not man:
+        return _ZERO if x == 0 else math.inf
+    return float(exp + math.log2(man))
+
+
+def _lsum(*ls: float) -> float:
+    """log2 of the sum of 2**l (a NaN, from inf - inf, counts as unbounded)."""
+    top = max(ls)
+    if top != top or any(v != v for v in ls):
+        return math.inf
+    if top in (_ZERO, math.inf):
+        return top
+    return top + math.log2(sum(2.0 ** (v - top) for v in ls))
+
+
+def _unlog(ctx: Any, lg: float) -> Any:
+    """2**lg as a number of mpmath context ``ctx``."""
+    if lg == _ZERO:
+        return ctx.zero
+    if not lg < math.inf:
+        return ctx.inf
+    e = math.floor(lg)
+    return ctx.ldexp(ctx.mpf(2.0 ** (lg - e)), e)
+
+
+_LOW: Any = None
+
+
+def _low() -> Any:
+    """A 32-bit mpmath context for the bounds handed out (float64 would under/overflow)."""
+    global _LOW
+    if _LOW is None:
         import mpmath
 
-        ctx = mpmath.MPContext()
-        ctx.prec = 32
-        self.ctx = ctx
-        self.zero = ctx.mpf(0)
-        self.inf = ctx.inf
-        self.u64 = ctx.mpf(U64)
-        self.eta = ctx.mpf(ETA)
-        self.k = ctx.mpf(K_OP)
-        self.max = ctx.mpf(_MAX)
+        _LOW = mpmath.MPContext()
+        _LOW.prec = 32
+    return _LOW
 
 
-_B: _Bounds | None = None
-
-
-def _bounds() -> _Bounds:
-    global _B
-    if _B is None:
-        _B = _Bounds()
-    return _B
-
-
-def _mag(x: Any) -> Any:
-    """|x| as a 32-bit mpmath number."""
-    return _bounds().ctx.mpf(abs(x))
-
-
-def _boundary_distance(domain: Domain, x: Any) -> Any:
-    """Distance from ``x`` to the nearest finite end of the domain interval that holds it."""
-    best = _bounds().inf
+def _boundary_distance(domain: Domain, x: Any) -> float:
+    """log2 of the distance from ``x`` to the nearest finite end of the domain interval that holds it."""
+    best = math.inf
     for iv in domain:
         if iv.contains(x):
             for end in (iv.lo, iv.hi):
                 if math.isfinite(end):
-                    best = min(best, _mag(x - end))
+                    best = min(best, _lg(x - end))
     return best
 
 
-def _finite(x: Any, what: str) -> Any:
-    mag = _mag(x)
-    if not mag <= _bounds().max:
+def _finite(x: Any, what: str) -> float:
+    lg = _lg(x)
+    if not lg < _LMAX:
         raise _Discard("non_finite", f"{what} = {x} is beyond float64")
-    return mag
+    return lg
 
 
 def analyse(tree: Expr, point: Sequence[float], *, resolve: Resolver = get_op) -> Analysis:
     """Run ``tree`` at ``point`` in high precision and bound its float64 errors."""
     m = _hp()
-    b = _bounds()
-    u_hp = b.ctx.mpf(2) ** -_hp_engine_prec()
+    lu_hp = -float(_hp_engine_prec())
     n = len(point)
     try:
-        root = _forward(tree, point, m, u_hp, resolve)
+        root = _forward(tree, point, m, lu_hp, resolve)
         grads: list[Any] = [m.zero] * n
-        abs_grads = [b.zero] * n
-        bounds = [b.zero] * n
-        bounds_hp = [b.zero] * n
-        contrib: list[list[Any]] = [[] for _ in range(n)]
-        stack: list[tuple[_Node, Any, Any, Any, Any]] = [(root, m.one, b.zero, b.zero, b.ctx.mpf(1))]
+        abs_grads = [_ZERO] * n
+        bounds = [_ZERO] * n
+        bounds_hp = [_ZERO] * n
+        contrib: list[list[float]] = [[] for _ in range(n)]
+        stack: list[tuple[_Node, Any, float, float, float]] = [(root, m.one, _ZERO, _ZERO, 0.0)]
         while stack:
             node, a, bound, bound_hp, absa = stack.pop()
             t = node.tree
             if isinstance(t, Var):
-                grads[t.index] += a
-                abs_grads[t.index] += absa
-                bounds[t.index] += bound
-                bounds_hp[t.index] += bound_hp
-                contrib[t.index].append(_mag(a))
+                i = t.index
+                grads[i] += a
+                abs_grads[i] = _lsum(abs_grads[i], absa)
+                bounds[i] = _lsum(bounds[i], bound)
+                bounds_hp[i] = _lsum(bounds_hp[i], bound_hp)
+                contrib[i].append(_lg(a))
                 continue
             if isinstance(t, Const):
                 continue
-            amag = _mag(a)
+            la = _lg(a)
             for j, kid in enumerate(node.kids):
-                p = node.partials[j]
-                pmag = _mag(p)
-                c = a * p
-                cmag = _finite(c, "an adjoint contribution")
+                lp = node.lp[j]
+                c = a * node.partials[j]
+                lc = _finite(c, "an adjoint contribution")
                 stack.append(
                     (
                         kid,
                         c,
-                        pmag * bound + amag * node.p_err[j] + b.u64 * cmag + b.eta,
-                        pmag * bound_hp + amag * node.p_err_hp[j] + u_hp * cmag,
-                        absa * pmag,
+                        _lsum(lp + bound, la + node.p_err[j], _LU + lc, _LETA),
+                        _lsum(lp + bound_hp, la + node.p_err_hp[j], lu_hp + lc),
+                        absa + lp,
                     )
                 )
     except _Discard as d:
         return Analysis(discard=d.reason, detail=d.detail)
     for i in range(n):
-        total = sum(contrib[i], b.zero)
-        bounds[i] += len(contrib[i]) * b.u64 * total
-        bounds_hp[i] += len(contrib[i]) * u_hp * total
+        if contrib[i]:
+            total = _lsum(*contrib[i]) + math.log2(len(contrib[i]))
+            bounds[i] = _lsum(bounds[i], _LU + total)
+            bounds_hp[i] = _lsum(bounds_hp[i], lu_hp + total)
+    low = _low()
     return Analysis(
         discard=None,
         value=root.value,
         grads=tuple(grads),
-        abs_grads=tuple(abs_grads),
-        value_bound=root.err,
-        grad_bounds=tuple(bounds),
-        value_bound_hp=root.err_hp,
-        grad_bounds_hp=tuple(bounds_hp),
+        abs_grads=tuple(_unlog(low, v) for v in abs_grads),
+        value_bound=_unlog(low, root.err),
+        grad_bounds=tuple(_unlog(low, v) for v in bounds),
+        value_bound_hp=_unlog(low, root.err_hp),
+        grad_bounds_hp=tuple(_unlog(low, v) for v in bounds_hp),
     )
 
 
-def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, u_hp: Any, resolve: Resolver) -> _Node:
+def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float, resolve: Resolver) -> _Node:
     if isinstance(tree, Var):
         return _Node(m.num(point[tree.index]), tree=tree)
     if isinstance(tree, Const):
         return _Node(m.num(tree.value), tree=tree)
     assert isinstance(tree, Apply)
-    kids = [_forward(a, point, m, u_hp, resolve) for a in tree.args]
+    kids = [_forward(a, point, m, lu_hp, resolve) for a in tree.args]
     op = resolve(tree.op)
     vals = [k.value for k in kids]
     params = [m.num(p) for p in tree.params]
@@ -256,26 +281,26 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, u_hp: Any, re
             continue
         if not in_domain(dom, kid.value):
             raise _Discard("undefined", f"{op.name}: input {j} = {kid.value} is outside its domain")
-        if SAFETY * kid.err >= _boundary_distance(dom, kid.value):
+        if _LS + kid.err >= _boundary_distance(dom, kid.value):
             raise _Discard(
                 "undefined", f"{op.name}: input {j} = {kid.value} is within float64 error of its domain's end"
             )
     for kink in op.kinks:
         kid = kids[kink.input]
-        if _mag(kid.value - kink.at) <= SAFETY * kid.err + KINK_DELTA * max(1.0, abs(kink.at)):
+        near = _lsum(_LS + kid.err, math.log2(KINK_DELTA * max(1.0, abs(kink.at))))
+        if _lg(kid.value - kink.at) <= near:
             raise _Discard("near_kink", f"{op.name}: input {kink.input} = {kid.value} is near its kink at {kink.at}")
     try:
         ans = op.forward(m, *vals, *params)
         partials = op.partials(m, ans, *vals, *params)
     except (ArithmeticError, ValueError) as exc:
         raise _Discard("non_finite", f"{op.name} at {vals}: {exc}") from None
-    amag = _finite(ans, f"{op.name}(...)")
-    pmags = [_finite(p, f"the partial of {op.name}") for p in partials]
-    b = _bounds()
-    err = sum((pm * k.err for pm, k in zip(pmags, kids)), b.zero) + b.k * b.u64 * amag + b.eta
-    err_hp = sum((pm * k.err_hp for pm, k in zip(pmags, kids)), b.zero) + b.k * u_hp * amag
-    p_err = [b.k * b.u64 * pm + b.eta for pm in pmags]
-    p_err_hp = [b.k * u_hp * pm for pm in pmags]
+    la = _finite(ans, f"{op.name}(...)")
+    lp = [_finite(p, f"the partial of {op.name}") for p in partials]
+    err = _lsum(*(lpj + k.err for lpj, k in zip(lp, kids)), _LK + _LU + la, _LETA)
+    err_hp = _lsum(*(lpj + k.err_hp for lpj, k in zip(lp, kids)), _LK + lu_hp + la)
+    p_err = [_lsum(_LK + _LU + lpj, _LETA) for lpj in lp]
+    p_err_hp = [_LK + lu_hp + lpj for lpj in lp]
     # Sensitivity of the rule to errors in its arguments (position 0 is
     # ``ans``, positions 1.. the inputs), measured by moving one argument by
     # its high-precision error bound -- resolvable, since this run carries
@@ -284,22 +309,22 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, u_hp: Any, re
     args = [ans, *vals]
     shifts = [(err, err_hp)] + [(k.err, k.err_hp) for k in kids]
     for s, (shift, shift_hp) in enumerate(shifts):
-        if shift_hp == 0:
+        if shift_hp == _ZERO:
             continue
         moved = list(args)
-        moved[s] = args[s] + m.num(shift_hp)
+        moved[s] = args[s] + _unlog(m.ctx, shift_hp)
         try:
             q = op.partials(m, *moved, *params)
         except (ArithmeticError, ValueError) as exc:
             raise _Discard("undefined", f"the rule of {op.name} fails within rounding error: {exc}") from None
         for j in range(len(p_err)):
-            change = _mag(q[j] - partials[j])
-            if change > NONLINEAR * pmags[j]:
+            change = _lg(q[j] - partials[j])
+            if change > _LNONLINEAR + lp[j]:
                 # even the high-precision error moves this partial by a large
                 # fraction (e.g. cos at 1e223 known to 47 digits): first-order
                 # analysis does not apply and the result cannot be judged
-                p_err[j] = p_err_hp[j] = b.inf
+                p_err[j] = p_err_hp[j] = math.inf
                 continue
-            p_err[j] += change / shift_hp * shift
-            p_err_hp[j] += change
-    return _Node(ans, err, err_hp, tree, kids, partials, p_err, p_err_hp)
+            p_err[j] = _lsum(p_err[j], change - shift_hp + shift)
+            p_err_hp[j] = _lsum(p_err_hp[j], change)
+    return _Node(ans, err, err_hp, tree, kids, partials, lp, p_err, p_err_hp)

@@ -84,7 +84,7 @@ class CampaignConfig:
     n_vars: int = 2
     seed: int = 0
     points: int = 3
-    candidates: int = 8
+    candidates: int = 6
     engine: str = "gradproof"
     plugins: tuple[str, ...] = ()
     symbolic: str = "symengine"

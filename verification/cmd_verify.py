@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         n_vars=args.vars,
         seed=args.seed,
         points=args.points,
-        candidates=max(8, 3 * args.points),
+        candidates=2 * args.points,
         engine=args.engine,
         plugins=plugins,
         symbolic=args.symbolic,

@@ -19,7 +19,7 @@ towards small round numbers: counterexamples come out short and readable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -125,7 +125,9 @@ def expressions(
                 else:
                     # one argument (index k) holds a variable; a constant elsewhere lies in its domain
                     others = [st.one_of(_consts_in(consts, d), sub_var) if with_consts else sub_var for d in doms]
-                    args_st = st.integers(0, op.arity - 1).flatmap(_args_with_var_at(sub_var, others))
+                    args_st = st.one_of(
+                        [st.tuples(*[sub_var if i == k else o for i, o in enumerate(others)]) for k in range(op.arity)]
+                    )
                 choices.append(st.builds(Apply, st.just(op.name), args_st, st.just(params)))
         if not choices:
             raise InvalidArgument(f"no op of {names} can be applied with parameters from {PARAMETERS}")
@@ -150,17 +152,6 @@ def _level(leaves: st.SearchStrategy[Expr], inner: st.SearchStrategy[Expr]) -> s
 
 def _consts_in(consts: st.SearchStrategy[Const], dom: Domain) -> st.SearchStrategy[Const]:
     return consts.filter(lambda c: in_domain(dom, c.value))
-
-
-def _args_with_var_at(
-    sub_var: st.SearchStrategy[Expr], others: list[st.SearchStrategy[Expr]]
-) -> Callable[[int], st.SearchStrategy[tuple[Expr, ...]]]:
-    """Arguments where position ``k`` holds a variable-bearing tree and the rest ``others``."""
-
-    def args(k: int) -> st.SearchStrategy[tuple[Expr, ...]]:
-        return st.tuples(*[sub_var if i == k else o for i, o in enumerate(others)])
-
-    return args
 
 
 def classify_point(tree: Expr, point: Sequence[float], *, resolve: Resolver = get_op) -> str | None:
