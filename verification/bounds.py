@@ -6,7 +6,8 @@ the truth comes from :mod:`verification.references`). Alongside, a
 first-order running error analysis bounds what float64 arithmetic may cost:
 
 * forward, node ``v = phi(x_1..x_n)`` computed from inputs carrying errors
-  ``E_j``: ``E_v = sum_j |d phi/d x_j| E_j + K u |v| + eta``;
+  ``E_j``: ``E_v = sum_j max(|d phi/d x_j| E_j, |phi(x_j +- E_j) - v|) + K u |v| + eta``
+  (the measured change catches what the first-order term misses);
 * each local partial ``p_j``, computed in float64 from inputs and a forward
   result ``ans`` that carry errors: ``P_j = sum_s |d p_j / d s| E_s + K u |p_j| + eta``
   over the arguments ``s`` of the rule, the slope measured by re-running the
@@ -297,8 +298,23 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
         raise _Discard("non_finite", f"{op.name} at {vals}: {exc}") from None
     la = _finite(ans, f"{op.name}(...)")
     lp = [_finite(p, f"the partial of {op.name}") for p in partials]
-    err = _lsum(*(lpj + k.err for lpj, k in zip(lp, kids)), _LK + _LU + la, _LETA)
-    err_hp = _lsum(*(lpj + k.err_hp for lpj, k in zip(lp, kids)), _LK + lu_hp + la)
+    # What the inputs' errors do to the value: the first-order term
+    # |d phi / d x_j| E_j, or the change measured by moving x_j by E_j (both
+    # ways for float64) when that is larger -- as where x**y with x = 1 + 1e-31
+    # and y = -2e79 is 0 but float64 rounds x to 1 and returns 1.
+    moved_err = [_ZERO] * len(kids)
+    moved_err_hp = [_ZERO] * len(kids)
+    for j, kid in enumerate(kids):
+        for sign, shift in ((1, kid.err), (-1, kid.err), (1, kid.err_hp)):
+            if shift == _ZERO:
+                continue
+            change = _moved(op, m, vals, params, j, sign, shift, ans)
+            if shift == kid.err_hp:
+                moved_err_hp[j] = max(moved_err_hp[j], change)
+            if shift == kid.err:
+                moved_err[j] = max(moved_err[j], change)
+    err = _lsum(*(max(lpj + k.err, e) for lpj, k, e in zip(lp, kids, moved_err)), _LK + _LU + la, _LETA)
+    err_hp = _lsum(*(max(lpj + k.err_hp, e) for lpj, k, e in zip(lp, kids, moved_err_hp)), _LK + lu_hp + la)
     p_err = [_lsum(_LK + _LU + lpj, _LETA) for lpj in lp]
     p_err_hp = [_LK + lu_hp + lpj for lpj in lp]
     # Sensitivity of the rule to errors in its arguments (position 0 is
@@ -311,6 +327,10 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
     for s, (shift, shift_hp) in enumerate(shifts):
         if shift_hp == _ZERO:
             continue
+        if not shift_hp < math.inf:
+            p_err = [math.inf] * len(p_err)
+            p_err_hp = [math.inf] * len(p_err_hp)
+            break
         moved = list(args)
         moved[s] = args[s] + _unlog(m.ctx, shift_hp)
         try:
@@ -328,3 +348,18 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
             p_err[j] = _lsum(p_err[j], change - shift_hp + shift)
             p_err_hp[j] = _lsum(p_err_hp[j], change)
     return _Node(ans, err, err_hp, tree, kids, partials, lp, p_err, p_err_hp)
+
+
+def _moved(
+    op: Any, m: MpmathBackend, vals: list[Any], params: list[Any], j: int, sign: int, shift: float, ans: Any
+) -> float:
+    """log2 |phi(.., x_j + sign 2**shift, ..) - ans| (inf when phi fails or leaves the reals there)."""
+    if not shift < math.inf:
+        return math.inf
+    moved = list(vals)
+    moved[j] = vals[j] + sign * _unlog(m.ctx, shift)
+    try:
+        out = op.forward(m, *moved, *params) - ans
+        return _lg(out) if hasattr(out, "_mpf_") else math.inf
+    except (ArithmeticError, ValueError):
+        return math.inf
