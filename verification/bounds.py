@@ -29,13 +29,16 @@ A point is discarded (and counted) as
 * ``near_kink`` -- an input of an op lies within ``S E + 1e-9 max(1, |k|)`` of a
   declared kink ``k``;
 * ``non_finite`` -- a value, partial or adjoint contribution of the exact
-  run is not finite or exceeds the float64 range, so float64 cannot follow it.
+  run is not finite or exceeds the float64 range, so float64 cannot follow
+  it, or is nonzero below 2**-(2**20) (``exp(-1e136)``), where even the
+  50-digit run knows the exponent only roughly.
 
 ``S = 4`` (:data:`SAFETY`) is the factor the verdicts also apply to the bounds.
 When moving a rule's argument by its high-precision error bound changes the
-partial by more than 10% (:data:`NONLINEAR`), first-order analysis does not
-hold: that partial's bounds are infinite and the results are recorded but
-not judged.
+partial by more than 10% (:data:`NONLINEAR`), or not 2**10 times as much as
+moving it by 2**-10 of that (within a factor 2), first-order analysis does
+not hold: that partial's bounds are infinite and the results are recorded
+but not judged.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ EXTRA_DPS = 30
 KINK_DELTA = 1e-9
 NONLINEAR = 0.1
 _LNONLINEAR = math.log2(NONLINEAR)
+_LSCALE = 10.0  # the rule is also moved by 2**-10 of the shift: linear changes scale alike
+_LNOISE = -(HP_DPS + EXTRA_DPS - 5) * math.log2(10)  # relative changes below this are rounding
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ _LETA = -1074.0  # log2 of the smallest subnormal
 _LK = math.log2(K_OP)
 _LS = math.log2(SAFETY)
 _LMAX = 1024.0  # magnitudes from 2**1024 on are beyond float64
+_LMIN = -(2.0**20)  # nonzero magnitudes below 2**-(2**20) are beyond any run's judgement
 
 
 def _lg(x: Any) -> float:
@@ -201,6 +207,10 @@ def _finite(x: Any, what: str) -> float:
     lg = _lg(x)
     if not lg < _LMAX:
         raise _Discard("non_finite", f"{what} = {x} is beyond float64")
+    if _ZERO < lg < _LMIN:
+        # exp(-1e136): float64 holds 0, and 50 digits know the exponent itself
+        # only to 86 places, so neither engine can be judged
+        raise _Discard("non_finite", f"{what} is below 2**{_LMIN:.0f}")
     return lg
 
 
@@ -331,18 +341,17 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
             p_err = [math.inf] * len(p_err)
             p_err_hp = [math.inf] * len(p_err_hp)
             break
-        moved = list(args)
-        moved[s] = args[s] + _unlog(m.ctx, shift_hp)
-        try:
-            q = op.partials(m, *moved, *params)
-        except (ArithmeticError, ValueError) as exc:
-            raise _Discard("undefined", f"the rule of {op.name} fails within rounding error: {exc}") from None
+        q = _rule_at(op, m, args, params, s, shift_hp)
+        q_small = _rule_at(op, m, args, params, s, shift_hp - _LSCALE)
         for j in range(len(p_err)):
             change = _lg(q[j] - partials[j])
-            if change > _LNONLINEAR + lp[j]:
-                # even the high-precision error moves this partial by a large
-                # fraction (e.g. cos at 1e223 known to 47 digits): first-order
-                # analysis does not apply and the result cannot be judged
+            small = _lg(q_small[j] - partials[j])
+            linear = change <= lp[j] + _LNOISE or abs(change - small - _LSCALE) <= 1.0
+            if change > _LNONLINEAR + lp[j] or not linear:
+                # the high-precision error moves this partial by a large
+                # fraction, or not in proportion to the move (cos at 8e51,
+                # known to 50 digits, is anything): first-order analysis does
+                # not apply and the result cannot be judged
                 p_err[j] = p_err_hp[j] = math.inf
                 continue
             p_err[j] = _lsum(p_err[j], change - shift_hp + shift)
@@ -363,3 +372,13 @@ def _moved(
         return _lg(out) if hasattr(out, "_mpf_") else math.inf
     except (ArithmeticError, ValueError):
         return math.inf
+
+
+def _rule_at(op: Any, m: MpmathBackend, args: list[Any], params: list[Any], s: int, shift: float) -> tuple[Any, ...]:
+    """The rule with argument ``s`` (0 is ``ans``, then the inputs) moved by ``2**shift``."""
+    moved = list(args)
+    moved[s] = args[s] + _unlog(m.ctx, shift)
+    try:
+        return op.partials(m, *moved, *params)
+    except (ArithmeticError, ValueError) as exc:
+        raise _Discard("undefined", f"the rule of {op.name} fails within rounding error: {exc}") from None
