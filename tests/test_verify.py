@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from autodiff import get_op, unregister
 from verification.campaign import BUG_VERDICTS, CampaignConfig, check_case, high_precision, run_campaign
 from verification.engines import BuiltinEngine
-from verification.expr import Expr
+from verification.expr import Apply, Expr, Var
 from verification.plugins import load_plugin
 from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
 from verification.strategies import candidate_points, expressions
@@ -142,3 +143,19 @@ def test_per_op_sweep_meets_the_target_and_catches_a_wrong_rule() -> None:
     sloppy = tanh.with_rule(lambda m, ans, x: (1 - ans * ans,), name="tanh")
     (bad,) = sweep_op(sloppy, points=300)
     assert not bad.meets_target  # 1 - tanh**2 cancels for large |x|
+
+
+def test_a_rule_wrong_below_float64_resolution_is_found_at_high_precision() -> None:
+    tanh = get_op("tanh")
+
+    def slightly_off(m: Any, ans: Any, x: Any) -> tuple[Any]:
+        e = m.exp(-2 * m.abs(x))
+        return (4 * e / (1 + e) ** 2 * (1 + m.num(2.0**-70)),)  # 1 + 2**-70 is 1 in float64
+
+    mutant = tanh.with_rule(slightly_off)
+    engine = BuiltinEngine(resolve=lambda name: mutant if name == "tanh" else get_op(name))
+    tree = Apply("tanh", (Apply("mul", (Var(0), Var(1))),))
+    result = check_case(
+        tree, [(0.3, 1.7)], config=CampaignConfig(), engine=engine, hp_engine=high_precision(engine), expr_id=0
+    )
+    assert {(f["kind"], f["method"]) for f in result.findings} == {("rule_bug", "engine_hp")}

@@ -705,7 +705,6 @@ def run_campaign(
     *,
     jobs: int = 1,
     progress: bool = True,
-    on_chunk: Callable[[ChunkResult], None] | None = None,
 ) -> CampaignResult:
     """Run the campaign, writing ``run.json``, ``records.csv`` and ``findings.json`` into ``out_dir``.
 
@@ -758,8 +757,6 @@ def run_campaign(
                 _merge_times(times, chunk.times)
                 bar.update(chunk.expressions)
                 bar.set_postfix(bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
-                if on_chunk is not None:
-                    on_chunk(chunk)
         except KeyboardInterrupt:
             status = "interrupted"
         finally:

@@ -51,11 +51,21 @@ __all__ = [
     "reference",
     "sympy_symbols",
     "DEFAULT_CAP_BITS",
+    "NARROW_BITS",
 ]
 
 SYMBOLIC_BACKENDS = ("symengine", "sympy")
 DEFAULT_CAP_BITS = 2048
 """Highest interval precision tried before a point is declared unsamplable."""
+NARROW_BITS = 256
+"""Precision of the intervals a high-precision (50-digit, 169-bit) result is judged against."""
+
+
+def _mpf(raw: Any) -> Any:
+    from mpmath import mp
+
+    return mp.make_mpf(raw)
+
 
 _EPS = sys.float_info.epsilon
 _CENTRAL_STEP = _EPS ** (1 / 3)
@@ -195,36 +205,51 @@ class Reference:
 
     # --- certified truth --------------------------------------------------
 
-    def certify(self, point: Sequence[float], *, cap_bits: int = DEFAULT_CAP_BITS) -> Certified | None:
-        """Certified value and gradient at ``point``, or None when unsamplable within ``cap_bits``."""
-        from mpmath import iv, libmp, mp
+    def certify(
+        self, point: Sequence[float], *, cap_bits: int = DEFAULT_CAP_BITS, narrow_bits: int = NARROW_BITS
+    ) -> Certified | None:
+        """Certified value and gradient at ``point``, or None when unsamplable within ``cap_bits``.
 
-        to_float, make_mpf = libmp.to_float, mp.make_mpf
+        The float64 results come from the first precision that certifies;
+        the intervals ``lo``/``hi`` are then narrowed at ``narrow_bits``
+        (when higher) so that a 50-digit result can be judged against them.
+        """
+        from mpmath import iv, libmp
+
+        to_float = libmp.to_float
         bits = 64
         saved = iv.prec
         try:
             while bits <= cap_bits:
-                iv.prec = bits
-                try:
-                    outs = self._full(INTERVALS, [iv.mpf(p) for p in point])
-                except (Undecided, ArithmeticError, ValueError):
-                    outs = None
+                outs = self._intervals(point, bits)
                 if outs is not None:
-                    los, his, rounded = [], [], []
-                    for out in outs:
-                        lo, hi = iv.mpf(out)._mpi_
-                        a = to_float(lo, rnd="n")
-                        if a != to_float(hi, rnd="n"):
-                            break
-                        los.append(make_mpf(lo))
-                        his.append(make_mpf(hi))
-                        rounded.append(a)
-                    else:
-                        return Certified(rounded[0], tuple(rounded[1:]), tuple(los), tuple(his), bits)
+                    ends = [iv.mpf(out)._mpi_ for out in outs]
+                    rounded = [to_float(lo, rnd="n") for lo, _ in ends]
+                    if all(a == to_float(hi, rnd="n") for a, (_, hi) in zip(rounded, ends)):
+                        if bits < narrow_bits:
+                            narrow = self._intervals(point, narrow_bits)
+                            if narrow is not None:
+                                ends = [iv.mpf(out)._mpi_ for out in narrow]
+                        return Certified(
+                            rounded[0],
+                            tuple(rounded[1:]),
+                            tuple(_mpf(lo) for lo, _ in ends),
+                            tuple(_mpf(hi) for _, hi in ends),
+                            bits,
+                        )
                 bits *= 2
         finally:
             iv.prec = saved
         return None
+
+    def _intervals(self, point: Sequence[float], bits: int) -> tuple[Any, ...] | None:
+        from mpmath import iv
+
+        iv.prec = bits
+        try:
+            return self._full(INTERVALS, [iv.mpf(p) for p in point])
+        except (Undecided, ArithmeticError, ValueError):
+            return None
 
     # --- float64 references -------------------------------------------------
 
