@@ -53,7 +53,7 @@ from typing import Any
 
 import sympy
 
-from autodiff import Op, get_op, op_names
+from autodiff import Op, get_op, op_names, sympy_backend
 from autodiff import __version__ as autodiff_version
 from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
 from verification.bounds import HP_DPS, analyse
@@ -232,8 +232,6 @@ def _reads(op: Op) -> tuple[bool, bool]:
     xs = [sympy.Symbol(n, real=True) for n in names]
     params = [sympy.Symbol(p, real=True) for p in op.params]
     ans = sympy.Symbol("ans", real=True)
-    from autodiff import sympy_backend
-
     free = set().union(*(sympy.sympify(d).free_symbols for d in op.grad(sympy_backend(), ans, *xs, *params)))
     return ans in free, xs[0] in free
 
