@@ -17,6 +17,7 @@ from verification.expr import Apply, Var
 from verification.mutants import Mutant, all_mutants, rule_mutants
 from verification.mutate import (
     EQUIVALENTS_FILE,
+    MutantResult,
     MutateConfig,
     gradcheck_failures,
     prove_equivalent,
@@ -173,6 +174,19 @@ def test_a_run_writes_the_report_columns_and_keeps_equivalents_apart(tmp_path: P
     assert run.mutants is not None
     scores = reports.mutation_scores(run.mutants).set_index("method")
     assert scores.loc["prover", "score"] == 1.0 and scores.loc["prover", "mutants"] == 12
+
+
+def test_an_interrupted_run_keeps_the_finished_mutants(tmp_path: Path) -> None:
+    def stop(result: MutantResult) -> None:
+        raise KeyboardInterrupt
+
+    config = MutateConfig(ops=("neg",), methods=("prover",))
+    result = run_mutation(config, tmp_path / "run", progress=False, on_result=stop)
+    assert result.status == "interrupted" and len(result.results) == 1
+    with open(tmp_path / "run" / "mutants.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["mutant"] for r in rows] == [result.results[0].mutant]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "interrupted"
 
 
 def test_cli_exit_0_when_every_mutant_dies_and_report_builds(
