@@ -154,7 +154,14 @@ def _pow_const(m: Backend, x: Any, c: Any) -> Any:
 def _pow_const_grad(m: Backend, ans: Any, x: Any, c: Any) -> tuple[Any]:
     # For c = 0 the exponent c - 1 would make 0 * 0**-1 = 0 * inf at x = 0; any
     # finite power times c = 0 is the right answer, 0.
-    return (c * m.pow(x, m.where(c != 0, c - 1, m.one)),)
+    e = m.where(c != 0, c - 1, m.one)
+    d = c * m.pow(x, e)
+    # A subnormal d came from a subnormal x**e whose rounding c then scaled (5
+    # ULPs at c = 10); (c*x**(e-1))*x, or (c*x**(e+1))/x for e < 0, rounds
+    # into the subnormal range only once.
+    tiny = m.where(e > 0, (c * m.pow(x, e - 1)) * x, (c * m.pow(x, e + 1)) / m.where(m.abs(x) > 0, x, m.one))
+    subnormal = m.where(m.abs(d) < 1, tiny, d)  # not normal and below 1: 0 or subnormal (not inf)
+    return (m.where(m.isnormal(d), d, m.where(m.abs(d) > 0, subnormal, d)),)
 
 
 pow_const = defop(
