@@ -159,3 +159,10 @@ def test_a_rule_wrong_below_float64_resolution_is_found_at_high_precision() -> N
         tree, [(0.3, 1.7)], config=CampaignConfig(), engine=engine, hp_engine=high_precision(engine), expr_id=0
     )
     assert {(f["kind"], f["method"]) for f in result.findings} == {("rule_bug", "engine_hp")}
+
+
+def test_an_expression_over_its_time_limit_is_counted_and_skipped(tmp_path: Path) -> None:
+    result = run_campaign(CampaignConfig(examples=3, expr_timeout=1e-6), tmp_path, jobs=1, progress=False)
+    assert result.status == "finished"
+    assert (result.expressions, result.counts["timeouts"], result.records) == (3, 3, 0)
+    assert json.loads((tmp_path / RUN_FILE).read_text())["counts"]["timeouts"] == 3

@@ -168,6 +168,11 @@ def _lsum(*ls: float) -> float:
     return top + math.log2(sum(2.0 ** (v - top) for v in ls))
 
 
+def _capped(lg: float) -> float:
+    """An error bound beyond float64's range is no bound at all (and must not be evaluated at)."""
+    return lg if lg < _LMAX else math.inf
+
+
 def _unlog(ctx: Any, lg: float) -> Any:
     """2**lg as a number of mpmath context ``ctx``."""
     if lg == _ZERO:
@@ -323,8 +328,8 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
                 moved_err_hp[j] = max(moved_err_hp[j], change)
             if shift == kid.err:
                 moved_err[j] = max(moved_err[j], change)
-    err = _lsum(*(max(lpj + k.err, e) for lpj, k, e in zip(lp, kids, moved_err)), _LK + _LU + la, _LETA)
-    err_hp = _lsum(*(max(lpj + k.err_hp, e) for lpj, k, e in zip(lp, kids, moved_err_hp)), _LK + lu_hp + la)
+    err = _capped(_lsum(*(max(lpj + k.err, e) for lpj, k, e in zip(lp, kids, moved_err)), _LK + _LU + la, _LETA))
+    err_hp = _capped(_lsum(*(max(lpj + k.err_hp, e) for lpj, k, e in zip(lp, kids, moved_err_hp)), _LK + lu_hp + la))
     p_err = [_lsum(_LK + _LU + lpj, _LETA) for lpj in lp]
     p_err_hp = [_LK + lu_hp + lpj for lpj in lp]
     # Sensitivity of the rule to errors in its arguments (position 0 is
@@ -337,7 +342,7 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
     for s, (shift, shift_hp) in enumerate(shifts):
         if shift_hp == _ZERO:
             continue
-        if not shift_hp < math.inf:
+        if not shift_hp < _LMAX:
             p_err = [math.inf] * len(p_err)
             p_err_hp = [math.inf] * len(p_err_hp)
             break
@@ -363,8 +368,8 @@ def _moved(
     op: Any, m: MpmathBackend, vals: list[Any], params: list[Any], j: int, sign: int, shift: float, ans: Any
 ) -> float:
     """log2 |phi(.., x_j + sign 2**shift, ..) - ans| (inf when phi fails or leaves the reals there)."""
-    if not shift < math.inf:
-        return math.inf
+    if not shift < _LMAX:
+        return math.inf  # an error beyond float64's range: the value can be anything
     moved = list(vals)
     moved[j] = vals[j] + sign * _unlog(m.ctx, shift)
     try:

@@ -24,6 +24,7 @@ expression and a reproduction.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -92,6 +93,7 @@ class CampaignConfig:
     chunk: int = 25
     oracle_every: int = 10
     max_shrinks: int = 3
+    expr_timeout: float = 30.0
 
     def chunks(self) -> list[int]:
         """Number of expressions of each chunk."""
@@ -495,6 +497,29 @@ def _merge_times(into: dict[str, float], more: dict[str, float]) -> None:
         into[stage] = into.get(stage, 0.0) + seconds
 
 
+class _Timeout(BaseException):
+    """An expression took longer than ``expr_timeout`` (a BaseException, so no handler swallows it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`_Timeout` after ``seconds`` of wall time (POSIX; elsewhere no limit)."""
+    if seconds <= 0 or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResult:
     """Generate and check chunk ``index`` of the campaign (deterministic for a config and index)."""
     engine, hp_engine = _engines(config.engine)
@@ -506,15 +531,21 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         if out.expressions >= sizes[index]:
             return
         tree, cands = case
-        res = check_case(
-            tree,
-            cands,
-            config=config,
-            engine=engine,
-            hp_engine=hp_engine,
-            expr_id=first + out.expressions,
-            run_id=run_id,
-        )
+        try:
+            with _time_limit(config.expr_timeout):
+                res = check_case(
+                    tree,
+                    cands,
+                    config=config,
+                    engine=engine,
+                    hp_engine=hp_engine,
+                    expr_id=first + out.expressions,
+                    run_id=run_id,
+                )
+        except _Timeout:
+            out.expressions += 1
+            out.counts["timeouts"] += 1
+            return
         for f in res.findings:
             f["chunk"] = index
         out.expressions += 1
@@ -796,6 +827,7 @@ def _count_summary(result: CampaignResult) -> dict[str, Any]:
         "discards": {r: c[f"discard_{r}"] for r in ("undefined", "near_kink", "non_finite")},
         "unsamplable": c["unsamplable"],
         "unsupported_expressions": c["unsupported_expressions"],
+        "timeouts": c["timeouts"],
         "findings": dict(Counter(f["kind"] for f in result.findings)),
         "rule_bugs": sum(1 for f in result.findings if f["kind"] == "rule_bug"),
         "oracle_checks": c["oracle_checks"],

@@ -29,7 +29,7 @@ from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS, OpAccu
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
 
-DEFAULT_EXAMPLES = 3000
+DEFAULT_EXAMPLES = 5000
 DEFAULT_RUNS_DIR = "gradproof-runs"
 PER_OP_FILE = "per_op.csv"
 
@@ -157,6 +157,8 @@ def _summary(result: CampaignResult, jobs: int) -> None:
         f"discarded points: {c['discard_undefined']} undefined, {c['discard_near_kink']} near a kink, "
         f"{c['discard_non_finite']} non-finite; unsamplable: {c['unsamplable']}"
     )
+    if c["timeouts"]:
+        print(f"{c['timeouts']} expression(s) exceeded the time limit and were skipped")
     ratios = sorted(result.ratios)
     if ratios:
         print(
