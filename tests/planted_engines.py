@@ -11,8 +11,30 @@ from collections.abc import Callable
 from typing import Any
 
 
+def _pow(x: float, k: float) -> float:
+    """x**k with IEEE results where Python raises: overflow gives inf, 0**negative gives inf."""
+    try:
+        return float(x**k)
+    except OverflowError:
+        return math.copysign(math.inf, x) if float(k).is_integer() and k % 2 else math.inf
+    except ZeroDivisionError:
+        return math.inf
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 class Value:
-    """A correct micrograd-style engine (+ - * / ** by numbers, neg, exp, log, tanh, relu)."""
+    """A correct micrograd-style engine (+ - * / ** by numbers, neg, exp, log, tanh, relu).
+
+    Correct also in float64: overflow gives inf as IEEE arithmetic does, and
+    division has a rule of its own instead of ``x * y**-1`` (whose ``y**-2``
+    overflows for tiny ``y`` even when the true derivative is finite).
+    """
 
     def __init__(self, data: float, _children: tuple[Value, ...] = (), _op: str = "") -> None:
         self.data = data
@@ -48,16 +70,16 @@ class Value:
 
     def __pow__(self, k: float) -> Value:
         assert isinstance(k, (int, float)), "only number powers"
-        out = type(self)(self.data**k, (self,), f"**{k}")
+        out = type(self)(_pow(self.data, k), (self,), f"**{k}")
 
         def _backward() -> None:
-            self.grad += k * self.data ** (k - 1) * out.grad
+            self.grad += k * _pow(self.data, k - 1) * out.grad
 
         out._backward = _backward
         return out
 
     def exp(self) -> Value:
-        out = type(self)(math.exp(self.data), (self,), "exp")
+        out = type(self)(_exp(self.data), (self,), "exp")
 
         def _backward() -> None:
             self.grad += out.data * out.grad
@@ -124,10 +146,18 @@ class Value:
         return self * other
 
     def __truediv__(self, other: Any) -> Value:
-        return self * self._wrap(other) ** -1.0
+        other = self._wrap(other)
+        out = type(self)(self.data / other.data, (self, other), "/")
+
+        def _backward() -> None:
+            self.grad += out.grad / other.data
+            other.grad -= out.grad * (out.data / other.data)
+
+        out._backward = _backward
+        return out
 
     def __rtruediv__(self, other: Any) -> Value:
-        return self._wrap(other) * self**-1.0
+        return self._wrap(other) / self
 
 
 class AssignGrad(Value):

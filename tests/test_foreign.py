@@ -55,7 +55,7 @@ def test_engine_errors_are_outcomes() -> None:
 def test_reproduction_snippet_runs() -> None:
     engine = load_engine(f"{PLANTED}:WrongLog")
     tree = Apply("log", (Apply("mul", (Var(0), Const(3.0))),))
-    snippet = engine.reproduction(tree, [0.25], f"{PLANTED}:WrongLog")
+    snippet = engine.reproduction(tree, [0.25])
     scope: dict[str, object] = {}
     exec(compile(snippet.replace("print(", "result = ("), "<repro>", "exec"), scope)
     value, grads = scope["result"]  # type: ignore[misc]

@@ -22,6 +22,7 @@ __all__ = [
     "Expr",
     "evaluate",
     "evaluate_values",
+    "shared_subtrees",
     "evaluate_backend",
     "to_sympy",
     "to_source",
@@ -76,13 +77,50 @@ def evaluate(
     apply: Callable[[Op, list[Any], tuple[float, ...]], Any],
     resolve: Resolver = get_op,
 ) -> Any:
-    """Fold ``tree``: variables from ``leaves``, constants through ``const``, ops through ``apply``."""
-    if isinstance(tree, Var):
-        return leaves[tree.index]
-    if isinstance(tree, Const):
-        return const(tree.value)
-    args = [evaluate(a, leaves, const=const, apply=apply, resolve=resolve) for a in tree.args]
-    return apply(resolve(tree.op), args, tree.params)
+    """Fold ``tree``: variables from ``leaves``, constants through ``const``, ops through ``apply``.
+
+    Identical subtrees are evaluated once and their result reused, so on an
+    engine a repeated subexpression is one node with several consumers (the
+    graph is a DAG): that is what exercises an engine's accumulation and its
+    topological order.
+    """
+    memo: dict[Expr, Any] = {}
+
+    def fold(node: Expr) -> Any:
+        if isinstance(node, Var):
+            return leaves[node.index]
+        if isinstance(node, Const):
+            return const(node.value)
+        found = memo.get(node, _MISSING)
+        if found is _MISSING:
+            args = [fold(a) for a in node.args]
+            found = memo[node] = apply(resolve(node.op), args, node.params)
+        return found
+
+    return fold(tree)
+
+
+_MISSING = object()
+
+
+def shared_subtrees(tree: Expr) -> list[Apply]:
+    """Op subtrees that occur more than once, innermost first (each once)."""
+    counts: dict[Expr, int] = {}
+    order: list[Apply] = []
+
+    def visit(node: Expr) -> None:
+        if not isinstance(node, Apply):
+            return
+        seen_before = node in counts
+        counts[node] = counts.get(node, 0) + 1
+        if seen_before:
+            return
+        for a in node.args:
+            visit(a)
+        order.append(node)
+
+    visit(tree)
+    return [n for n in order if counts[n] > 1]
 
 
 def evaluate_values(tree: Expr, leaves: Sequence[Value], *, resolve: Resolver = get_op) -> Value:

@@ -25,7 +25,7 @@ from typing import Any
 
 from verification.engines import Evaluation
 from verification.errors import UsageError
-from verification.expr import Apply, Const, Expr, Var
+from verification.expr import Apply, Const, Expr, Var, shared_subtrees
 from verification.plugins import import_file
 
 __all__ = ["ForeignEngine", "TorchEngine", "ProbeReport", "load_engine", "OP_FORMS"]
@@ -142,17 +142,21 @@ class ForeignEngine:
 
     def _run(self, tree: Expr, point: Sequence[float]) -> tuple[Any, list[Any]]:
         leaves = [self.cls(float(p)) for p in point]
+        memo: dict[Expr, Any] = {}  # a repeated subexpression is one node, as in a user's code
 
         def ev(node: Expr) -> Any:
             if isinstance(node, Var):
                 return leaves[node.index]
             if isinstance(node, Const):
                 return node.value
+            if node in memo:
+                return memo[node]
             args = [ev(a) for a in node.args]
             if not any(isinstance(a, self.cls) for a in args):
                 # an all-constant operand list: give the engine a Value to act on
                 args[0] = self.cls(float(args[0]))
-            return OP_FORMS[node.op](*args, *node.params)
+            out = memo[node] = OP_FORMS[node.op](*args, *node.params)
+            return out
 
         out = ev(tree)
         if not isinstance(out, self.cls):
@@ -193,9 +197,13 @@ class ForeignEngine:
                     kinks[name] = r.grads[0]
         return ProbeReport(tuple(supported), unsupported, kinks)
 
-    def reproduction(self, tree: Expr, point: Sequence[float], spec: str) -> str:
-        """A few lines of Python reproducing ``tree`` at ``point`` with this class."""
-        module, _, cls = spec.rpartition(":")
+    def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
+        """A few lines of Python reproducing ``tree`` at ``point`` with this class.
+
+        Repeated subexpressions become variables of their own, so the snippet
+        builds the same graph (with the same shared nodes) as the campaign did.
+        """
+        module, _, cls = self.name.rpartition(":")
         names = [f"x{i}" for i in range(len(point))]
         if module.endswith(".py"):
             head = [
@@ -208,19 +216,25 @@ class ForeignEngine:
             head = [f"from {module} import {cls}" + ("" if cls == "Value" else " as Value")]
         lines = [*head]
         lines += [f"{n} = Value({p!r})" for n, p in zip(names, point)]
-        lines.append(f"y = {source(tree, names)}")
+        bound: dict[Expr, str] = {}
+        for k, sub in enumerate(shared_subtrees(tree)):
+            lines.append(f"t{k} = {source(sub, names, bound)}")
+            bound[sub] = f"t{k}"
+        lines.append(f"y = {source(tree, names, bound)}")
         lines.append("y.backward()")
         lines.append(f"print(y.data, [{', '.join(f'{n}.grad' for n in names)}])")
         return "\n".join(lines)
 
 
-def source(tree: Expr, names: Sequence[str]) -> str:
-    """The tree in micrograd-style source: operators and methods."""
+def source(tree: Expr, names: Sequence[str], bound: dict[Expr, str] | None = None) -> str:
+    """The tree in micrograd-style source: operators and methods; ``bound`` names shared subtrees."""
+    if bound and tree in bound:
+        return bound[tree]
     if isinstance(tree, Var):
         return names[tree.index]
     if isinstance(tree, Const):
         return repr(tree.value)
-    args = [source(a, names) for a in tree.args]
+    args = [source(a, names, bound) for a in tree.args]
     template = OP_SOURCE[tree.op]
     return template.format(*args, c=repr(tree.params[0]) if tree.params else "")
 
@@ -258,13 +272,17 @@ class TorchEngine:
         try:
             leaves = [torch.tensor(float(p), dtype=torch.float64, requires_grad=True) for p in point]
 
+            memo: dict[Expr, Any] = {}
+
             def ev(node: Expr) -> Any:
                 if isinstance(node, Var):
                     return leaves[node.index]
                 if isinstance(node, Const):
                     return torch.tensor(node.value, dtype=torch.float64)
-                args = [ev(a) for a in node.args]
-                return self.forms[node.op](*args, *node.params)
+                if node not in memo:
+                    args = [ev(a) for a in node.args]
+                    memo[node] = self.forms[node.op](*args, *node.params)
+                return memo[node]
 
             out = ev(tree)
             grads = torch.autograd.grad(out, leaves, allow_unused=True)
