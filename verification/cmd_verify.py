@@ -61,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="instead of a campaign, sweep each op alone over float64 bit patterns and report ULP errors",
     )
     parser.add_argument("--per-op-points", type=int, default=10_000, help="points per op for --per-op (10000)")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="write the accuracy report (Markdown, HTML, CSV) into RUN_DIR/report when the campaign ends",
+    )
 
 
 def _at_least(name: str, value: int, lowest: int) -> int:
@@ -135,8 +140,16 @@ def run(args: argparse.Namespace) -> int:
         symbolic=args.symbolic,
     )
     print(f"gradproof verify: {config.examples} expressions on engine {engine.name}, {jobs} job(s) -> {out}")
+    probe = getattr(engine, "probe", None)
+    if probe is not None:  # a foreign engine: say what probing found
+        print(probe.describe())
     result = run_campaign(config, out, jobs=jobs)
     _summary(result, jobs)
+    if args.report:
+        from reports import build_report
+
+        report = build_report(out)
+        print(f"report: {report.out_dir / 'report.html'} (and report.md, CSV tables)")
     if result.status == "interrupted":
         print(
             f"gradproof verify: interrupted; kept {result.expressions} expressions ({result.records} records) in {out}",
