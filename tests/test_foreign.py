@@ -87,3 +87,17 @@ def test_torch_engine_when_installed() -> None:
     r = engine.evaluate(tree, [0.5, 2.0])
     assert r.value == pytest.approx(math.tanh(0.5) * 2.0)
     assert r.grads == (pytest.approx(2.0 / math.cosh(0.5) ** 2), pytest.approx(math.tanh(0.5)))
+
+
+def test_torch_reproduction_is_torch_code() -> None:
+    pytest.importorskip("torch")
+    engine = load_engine("torch")
+    tree = Apply("sigmoid", (Var(1),))
+    snippet = engine.reproduction(tree, [1.0, 9.0])
+    assert "import torch" in snippet and "autodiff" not in snippet
+    scope: dict[str, object] = {}
+    exec(compile(snippet.replace("print(", "result = ("), "<repro>", "exec"), scope)
+    value, grads = scope["result"]  # type: ignore[misc]
+    r = engine.evaluate(tree, [1.0, 9.0])
+    assert r.grads is not None
+    assert value == r.value and grads == [None, r.grads[1]]

@@ -73,6 +73,11 @@ OP_SOURCE: dict[str, str] = {
     "abs": "abs({0})",
 }
 
+TORCH_SOURCE: dict[str, str] = {
+    **{k: OP_SOURCE[k] for k in ("add", "sub", "mul", "truediv", "neg", "pow", "pow_const", "const_pow")},
+    **{k: f"torch.{k}({{0}})" for k in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs")},
+}
+
 # Probe cases: (op, input values, params, expected value, expected partials).
 _PROBES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "add": ((0.75, 1.5), ()),
@@ -226,16 +231,18 @@ class ForeignEngine:
         return "\n".join(lines)
 
 
-def source(tree: Expr, names: Sequence[str], bound: dict[Expr, str] | None = None) -> str:
-    """The tree in micrograd-style source: operators and methods; ``bound`` names shared subtrees."""
+def source(
+    tree: Expr, names: Sequence[str], bound: dict[Expr, str] | None = None, templates: dict[str, str] = OP_SOURCE
+) -> str:
+    """The tree as source (micrograd-style operators and methods by default); ``bound`` names shared subtrees."""
     if bound and tree in bound:
         return bound[tree]
     if isinstance(tree, Var):
         return names[tree.index]
     if isinstance(tree, Const):
         return repr(tree.value)
-    args = [source(a, names, bound) for a in tree.args]
-    template = OP_SOURCE[tree.op]
+    args = [source(a, names, bound, templates) for a in tree.args]
+    template = templates[tree.op]
     return template.format(*args, c=repr(tree.params[0]) if tree.params else "")
 
 
@@ -266,6 +273,20 @@ class TorchEngine:
 
     def supported_ops(self) -> frozenset[str]:
         return frozenset(self.forms)
+
+    def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
+        """A few lines of PyTorch reproducing ``tree`` at ``point`` (shared subtrees bound to names)."""
+        names = [f"x{i}" for i in range(len(point))]
+        lines = ["import torch"]
+        lines += [f"{n} = torch.tensor({p!r}, dtype=torch.float64, requires_grad=True)" for n, p in zip(names, point)]
+        bound: dict[Expr, str] = {}
+        for k, sub in enumerate(shared_subtrees(tree)):
+            lines.append(f"t{k} = {source(sub, names, bound, TORCH_SOURCE)}")
+            bound[sub] = f"t{k}"
+        lines.append(f"y = {source(tree, names, bound, TORCH_SOURCE)}")
+        lines.append(f"grads = torch.autograd.grad(y, [{', '.join(names)}], allow_unused=True)")
+        lines.append("print(y.item(), [None if g is None else g.item() for g in grads])")
+        return "\n".join(lines)
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
         torch = self.torch
