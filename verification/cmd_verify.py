@@ -29,7 +29,7 @@ from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS, OpAccu
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
 
-DEFAULT_EXAMPLES = 5000
+DEFAULT_EXAMPLES = 7000
 DEFAULT_RUNS_DIR = "gradproof-runs"
 PER_OP_FILE = "per_op.csv"
 
