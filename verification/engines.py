@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from autodiff import Backend, Op, Value, get_op, mpmath_backend, op_names
-from verification.errors import UsageError
 from verification.expr import Expr, Resolver, evaluate_values
 
 __all__ = ["Evaluation", "Engine", "BuiltinEngine", "BUILTIN_SPECS", "resolve_engine"]
