@@ -6,8 +6,9 @@ the truth comes from :mod:`verification.references`). Alongside, a
 first-order running error analysis bounds what float64 arithmetic may cost:
 
 * forward, node ``v = phi(x_1..x_n)`` computed from inputs carrying errors
-  ``E_j``: ``E_v = sum_j max(|d phi/d x_j| E_j, |phi(x_j +- E_j) - v|) + K u |v| + eta``
-  (the measured change catches what the first-order term misses);
+  ``E_j``: ``E_v = sum_j max(|d phi/d x_j| E_j, |phi(x_j +- E_j) - v|) + |phi(x +- E) - v| + K u |v| + eta``
+  (the measured changes, one input and all inputs at a time, catch what
+  the first-order term misses);
 * each local partial ``p_j``, computed in float64 from inputs and a forward
   result ``ans`` that carry errors: ``P_j = sum_s |d p_j / d s| E_s + K u |p_j| + eta``
   over the arguments ``s`` of the rule, the slope measured by re-running the
@@ -320,16 +321,20 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
     moved_err = [_ZERO] * len(kids)
     moved_err_hp = [_ZERO] * len(kids)
     for j, kid in enumerate(kids):
-        for sign, shift in ((1, kid.err), (-1, kid.err), (1, kid.err_hp)):
-            if shift == _ZERO:
-                continue
-            change = _moved(op, m, vals, params, j, sign, shift, ans)
-            if shift == kid.err_hp:
-                moved_err_hp[j] = max(moved_err_hp[j], change)
-            if shift == kid.err:
-                moved_err[j] = max(moved_err[j], change)
-    err = _capped(_lsum(*(max(lpj + k.err, e) for lpj, k, e in zip(lp, kids, moved_err)), _LK + _LU + la, _LETA))
-    err_hp = _capped(_lsum(*(max(lpj + k.err_hp, e) for lpj, k, e in zip(lp, kids, moved_err_hp)), _LK + lu_hp + la))
+        if kid.err != _ZERO:
+            moved_err[j] = max(_moved(op, m, vals, params, {j: kid.err}, s, ans) for s in (1, -1))
+        if kid.err_hp != _ZERO:
+            moved_err_hp[j] = _moved(op, m, vals, params, {j: kid.err_hp}, 1, ans)
+    err = _lsum(*(max(lpj + k.err, e) for lpj, k, e in zip(lp, kids, moved_err)), _LK + _LU + la, _LETA)
+    err_hp = _lsum(*(max(lpj + k.err_hp, e) for lpj, k, e in zip(lp, kids, moved_err_hp)), _LK + lu_hp + la)
+    inexact = {j: k for j, k in enumerate(kids) if k.err != _ZERO}
+    if len(inexact) > 1:
+        # all inputs at once: the product of the errors (x y at x = y = 0) is
+        # second order, which no single move shows
+        joint = max(_moved(op, m, vals, params, {j: k.err for j, k in inexact.items()}, s, ans) for s in (1, -1))
+        joint_hp = _moved(op, m, vals, params, {j: k.err_hp for j, k in inexact.items()}, 1, ans)
+        err, err_hp = _lsum(err, joint), _lsum(err_hp, joint_hp)
+    err, err_hp = _capped(err), _capped(err_hp)
     p_err = [_lsum(_LK + _LU + lpj, _LETA) for lpj in lp]
     p_err_hp = [_LK + lu_hp + lpj for lpj in lp]
     # Sensitivity of the rule to errors in its arguments (position 0 is
@@ -365,13 +370,18 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
 
 
 def _moved(
-    op: Any, m: MpmathBackend, vals: list[Any], params: list[Any], j: int, sign: int, shift: float, ans: Any
+    op: Any, m: MpmathBackend, vals: list[Any], params: list[Any], shifts: dict[int, float], sign: int, ans: Any
 ) -> float:
-    """log2 |phi(.., x_j + sign 2**shift, ..) - ans| (inf when phi fails or leaves the reals there)."""
-    if not shift < _LMAX:
-        return math.inf  # an error beyond float64's range: the value can be anything
+    """log2 |phi(.., x_j + sign 2**shift_j, ..) - ans| over the inputs ``j`` in ``shifts``.
+
+    inf when a shift is beyond float64's range, or phi fails or leaves the
+    reals at the moved point.
+    """
     moved = list(vals)
-    moved[j] = vals[j] + sign * _unlog(m.ctx, shift)
+    for j, shift in shifts.items():
+        if not shift < _LMAX:
+            return math.inf  # an error beyond float64's range: the value can be anything
+        moved[j] = vals[j] + sign * _unlog(m.ctx, shift)
     try:
         out = op.forward(m, *moved, *params) - ans
         return _lg(out) if hasattr(out, "_mpf_") else math.inf
