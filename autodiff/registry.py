@@ -198,17 +198,14 @@ class Op:
 
     def check_domain(self, values: Sequence[Any], params: Sequence[Any] = ()) -> None:
         """Raise DomainError naming the op and value when an input is outside the domain."""
-        doms = self.domains(params)
-        names = self.input_names()
-        for name, value, dom in zip(names, values, doms):
-            if dom == REALS:
+        for i, (value, dom) in enumerate(zip(values, self.domains(params))):
+            if dom == REALS or in_domain(dom, value):
                 continue
-            if not in_domain(dom, value):
-                where = f" (with {', '.join(f'{p}={v!r}' for p, v in zip(self.params, params))})" if params else ""
-                raise DomainError(
-                    f"{self.name}: {name} = {value!r} is outside the domain "
-                    f"{describe_domain(dom, name)}{where}"
-                )
+            name = self.input_names()[i]
+            where = f" (with {', '.join(f'{p}={v!r}' for p, v in zip(self.params, params))})" if params else ""
+            raise DomainError(
+                f"{self.name}: {name} = {value!r} is outside the domain {describe_domain(dom, name)}{where}"
+            )
 
     def evaluate(self, m: Backend, *args: Any) -> Any:
         """Forward on raw backend numbers: ``op.evaluate(m, x, ..., *params)``."""
