@@ -221,14 +221,21 @@ class ForeignEngine:
             head = [f"from {module} import {cls}" + ("" if cls == "Value" else " as Value")]
         lines = [*head]
         lines += [f"{n} = Value({p!r})" for n, p in zip(names, point)]
-        bound: dict[Expr, str] = {}
-        for k, sub in enumerate(shared_subtrees(tree)):
-            lines.append(f"t{k} = {source(sub, names, bound)}")
-            bound[sub] = f"t{k}"
-        lines.append(f"y = {source(tree, names, bound)}")
+        lines += assignments(tree, names, OP_SOURCE)
         lines.append("y.backward()")
         lines.append(f"print(y.data, [{', '.join(f'{n}.grad' for n in names)}])")
         return "\n".join(lines)
+
+
+def assignments(tree: Expr, names: Sequence[str], templates: dict[str, str]) -> list[str]:
+    """``t0 = ...`` for each repeated subtree (innermost first), then ``y = ...``: the same shared graph."""
+    bound: dict[Expr, str] = {}
+    lines = []
+    for k, sub in enumerate(shared_subtrees(tree)):
+        lines.append(f"t{k} = {source(sub, names, bound, templates)}")
+        bound[sub] = f"t{k}"
+    lines.append(f"y = {source(tree, names, bound, templates)}")
+    return lines
 
 
 def source(
@@ -279,11 +286,7 @@ class TorchEngine:
         names = [f"x{i}" for i in range(len(point))]
         lines = ["import torch"]
         lines += [f"{n} = torch.tensor({p!r}, dtype=torch.float64, requires_grad=True)" for n, p in zip(names, point)]
-        bound: dict[Expr, str] = {}
-        for k, sub in enumerate(shared_subtrees(tree)):
-            lines.append(f"t{k} = {source(sub, names, bound, TORCH_SOURCE)}")
-            bound[sub] = f"t{k}"
-        lines.append(f"y = {source(tree, names, bound, TORCH_SOURCE)}")
+        lines += assignments(tree, names, TORCH_SOURCE)
         lines.append(f"grads = torch.autograd.grad(y, [{', '.join(names)}], allow_unused=True)")
         lines.append("print(y.item(), [None if g is None else g.item() for g in grads])")
         return "\n".join(lines)
