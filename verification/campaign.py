@@ -29,7 +29,6 @@ import csv
 import io
 import json
 import math
-import multiprocessing
 import os
 import platform
 import signal
@@ -50,6 +49,7 @@ from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engi
 from verification.expr import Apply, Expr, depth, ops_in, size, to_source, variables
 from verification.metrics import measure, ulp
 from verification.numeric import Unsupported
+from verification.parallel import start_method, unordered_map
 from verification.plugins import load_plugins
 from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
 from verification.references import DEFAULT_CAP_BITS, Certified, Reference, reference
@@ -713,21 +713,9 @@ def _chunk_task(args: tuple[CampaignConfig, int, str]) -> ChunkResult:
 
 def _iter_chunks(config: CampaignConfig, jobs: int, run_id: str) -> Iterator[ChunkResult]:
     tasks = [(config, i, run_id) for i in range(len(config.chunks()))]
-    if jobs <= 1:
-        for task in tasks:
-            yield _chunk_task(task)
-        return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(config.plugins, method != "fork"))
-    try:
-        yield from pool.imap_unordered(_chunk_task, tasks)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+    # a spawned worker must import the plugins itself; a forked one has them
+    initargs = (config.plugins, start_method() != "fork")
+    return unordered_map(_chunk_task, tasks, jobs=jobs, initializer=_init_worker, initargs=initargs)
 
 
 def run_campaign(

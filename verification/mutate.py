@@ -38,7 +38,6 @@ import io
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import platform
 import signal
@@ -62,6 +61,7 @@ from verification.engines import BuiltinEngine, Engine
 from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
+from verification.parallel import unordered_map
 from verification.prove import (
     DEFAULT_BUDGET,
     Verdict,
@@ -575,19 +575,8 @@ def _task(args: tuple[str, MutateConfig]) -> MutantResult:
 
 def _iter_results(mutants: Sequence[Mutant], config: MutateConfig, jobs: int) -> Iterator[MutantResult]:
     if jobs <= 1:
-        for m in mutants:
-            yield run_mutant(m, config)
-        return
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(jobs, initializer=_init_worker)
-    try:
-        yield from pool.imap_unordered(_task, [(m.name, config) for m in mutants])
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+        return (run_mutant(m, config) for m in mutants)
+    return unordered_map(_task, [(m.name, config) for m in mutants], jobs=jobs, initializer=_init_worker)
 
 
 def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[str, Any]:
