@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import math
 import os
@@ -62,17 +61,7 @@ from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import unordered_map
-from verification.prove import (
-    DEFAULT_BUDGET,
-    Verdict,
-    _param_cases,
-    _Piece,
-    _pieces,
-    _rational,
-    _reduces_to_zero,
-    _run_rule,
-    prove,
-)
+from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
 from verification.records import RUN_FILE
 
 __all__ = [
@@ -246,61 +235,17 @@ def _why(mutant: Mutant, original: Op) -> str:
     return ""
 
 
-def _same(mutated: Sequence[Any], original: Sequence[Any], budget: float) -> list[str] | None:
-    """Per partial, the ladder step that reduces ``mutated_i - original_i`` to 0; None when one does not."""
-    methods = []
-    for a, b in zip(mutated, original):
-        a, b = sympy.sympify(a), sympy.sympify(b)
-        if a == b:  # the same expression, infinite ones (1/(2*0) = zoo) included
-            methods.append("identical")
-            continue
-        method = _reduces_to_zero(_rational(a - b), budget)
-        if method is None:
-            return None
-        methods.append(method)
-    return methods
-
-
 def prove_equivalent(mutant: Mutant, original: Op | None = None, *, budget: float = DEFAULT_BUDGET) -> Equivalence:
-    """Prove ``mutant``'s rule equal to the original rule, partial by partial, on the sympy backend.
+    """Prove ``mutant``'s rule equal to the original rule (see :func:`verification.prove.prove_rules_equal`).
 
-    First for all real inputs and parameters; else on every region of the
-    declared domain (open pieces cut at 0, closed ends and kinks as exact
-    points), each piece's symbol carrying the assumptions it justifies. A
-    domain that depends on the parameters is only enumerable at the parameter
-    examples, which proves nothing for other parameters: such an op needs the
-    all-reals proof. Not equivalent unless proven.
+    Not equivalent unless proven; an engine fault is never equivalent.
     """
     if mutant.op is None:
         return Equivalence(False, "an engine fault, not a rule")
-    op = mutant.op
     base = original if original is not None else get_op(mutant.target)
-    names = base.input_names()
-    general = [sympy.Symbol(n, real=True) for n in names]
-    params = [sympy.Symbol(p, real=True) for p in base.params]
+    equal, proof = prove_rules_equal(mutant.op, base, budget=budget)
     why = _why(mutant, base)
-    everywhere = _same(_run_rule(op, general, params)[1], _run_rule(base, general, params)[1], budget)
-    if everywhere is not None:
-        proof = f"equal for every real input ({', '.join(sorted(set(everywhere)))})"
-        return Equivalence(True, f"{why}: {proof}" if why else proof)
-    if callable(base.domain):
-        return Equivalence(False, "differs on the real line; the domain depends on the parameters")
-    kinks_of = {i: [k.at for k in base.kinks if k.input == i] for i in range(base.arity)}
-    regions: list[str] = []
-    for param_pieces, domains in _param_cases(base):
-        per_input = [
-            _pieces(n, d, kinks_of[i]) + [_Piece.at(n, k) for k in kinks_of[i]]
-            for i, (n, d) in enumerate(zip(names, domains))
-        ]
-        for combo in itertools.product(*per_input):
-            inputs = [p.value for p in combo]
-            values = [p.value for p in param_pieces]
-            if _same(_run_rule(op, inputs, values)[1], _run_rule(base, inputs, values)[1], budget) is None:
-                where = ", ".join(p.describe() for p in (*combo, *param_pieces))
-                return Equivalence(False, f"not shown equal on {where}")
-            regions.append(", ".join(p.describe() for p in (*combo, *param_pieces)))
-    proof = f"equal on every region of the domain: {'; '.join(regions)}"
-    return Equivalence(True, f"{why}: {proof}" if why else proof)
+    return Equivalence(equal, f"{why}: {proof}" if equal and why else proof)
 
 
 # --- gradcheck -------------------------------------------------------------------

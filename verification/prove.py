@@ -62,6 +62,7 @@ __all__ = [
     "GradientProof",
     "prove",
     "prove_gradient",
+    "prove_rules_equal",
     "combine",
 ]
 
@@ -1032,3 +1033,54 @@ def prove_gradient(
             check = _compare(candidate, truth, whole, budget=budget, samples=samples, rng=rng)
         proofs.append(PartialProof(label, name, i, candidate, truth, (check,), (), time.perf_counter() - t0))
     return GradientProof(label, tuple(proofs), time.perf_counter() - start)
+
+
+def _same(mutated: Sequence[Any], original: Sequence[Any], budget: float) -> list[str] | None:
+    """Per partial, the ladder step that reduces ``mutated_i - original_i`` to 0; None when one does not."""
+    methods = []
+    for a, b in zip(mutated, original):
+        a, b = sympy.sympify(a), sympy.sympify(b)
+        if a == b:  # the same expression, infinite ones (1/(2*0) = zoo) included
+            methods.append("identical")
+            continue
+        method = _reduces_to_zero(_rational(a - b), budget)
+        if method is None:
+            return None
+        methods.append(method)
+    return methods
+
+
+def prove_rules_equal(op: Op, base: Op, *, budget: float = DEFAULT_BUDGET) -> tuple[bool, str]:
+    """Whether ``op``'s rule is proven equal to ``base``'s, partial by partial, on the sympy backend.
+
+    First for all real inputs and parameters; else on every region of
+    ``base``'s declared domain (open pieces cut at 0, closed ends and kinks as
+    exact points), each piece's symbol carrying the assumptions it justifies.
+    A domain that depends on the parameters is only enumerable at the
+    parameter examples, which proves nothing for other parameters: such an op
+    needs the all-reals proof. Returns (proven, the proof or where it failed);
+    never True without a proof.
+    """
+    names = base.input_names()
+    general = [sympy.Symbol(n, real=True) for n in names]
+    params = [sympy.Symbol(p, real=True) for p in base.params]
+    everywhere = _same(_run_rule(op, general, params)[1], _run_rule(base, general, params)[1], budget)
+    if everywhere is not None:
+        return True, f"equal for every real input ({', '.join(sorted(set(everywhere)))})"
+    if callable(base.domain):
+        return False, "differs on the real line; the domain depends on the parameters"
+    kinks_of = {i: [k.at for k in base.kinks if k.input == i] for i in range(base.arity)}
+    regions: list[str] = []
+    for param_pieces, domains in _param_cases(base):
+        per_input = [
+            _pieces(n, d, kinks_of[i]) + [_Piece.at(n, k) for k in kinks_of[i]]
+            for i, (n, d) in enumerate(zip(names, domains))
+        ]
+        for combo in itertools.product(*per_input):
+            inputs = [p.value for p in combo]
+            values = [p.value for p in param_pieces]
+            if _same(_run_rule(op, inputs, values)[1], _run_rule(base, inputs, values)[1], budget) is None:
+                where = ", ".join(p.describe() for p in (*combo, *param_pieces))
+                return False, f"not shown equal on {where}"
+            regions.append(", ".join(p.describe() for p in (*combo, *param_pieces)))
+    return True, f"equal on every region of the domain: {'; '.join(regions)}"
