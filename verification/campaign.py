@@ -30,7 +30,6 @@ import io
 import json
 import math
 import os
-import platform
 import signal
 import sys
 import time
@@ -42,16 +41,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autodiff import __version__ as autodiff_version
 from autodiff import get_op
 from verification.bounds import HP_DPS, SAFETY, Analysis, analyse
 from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
 from verification.expr import Apply, Expr, depth, ops_in, size, to_source, variables
 from verification.metrics import measure, ulp
 from verification.numeric import Unsupported
-from verification.parallel import start_method, unordered_map
-from verification.plugins import load_plugins
-from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
+from verification.parallel import init_worker, unordered_map
+from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
 from verification.references import DEFAULT_CAP_BITS, Certified, Reference, reference
 
 __all__ = [
@@ -674,48 +671,13 @@ class CampaignResult:
         return [f for f in self.findings if f["kind"] in BUG_VERDICTS]
 
 
-def _versions() -> dict[str, str]:
-    import hypothesis
-    import mpmath
-    import sympy
-
-    out = {
-        "python": platform.python_version(),
-        "gradproof": autodiff_version,
-        "sympy": sympy.__version__,
-        "mpmath": mpmath.__version__,
-        "hypothesis": hypothesis.__version__,
-    }
-    try:
-        import symengine
-
-        out["symengine"] = symengine.__version__
-    except ImportError:
-        pass
-    return out
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
-def _init_worker(plugins: tuple[str, ...], load: bool) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if load:
-        load_plugins(plugins)
-
-
 def _chunk_task(args: tuple[CampaignConfig, int, str]) -> ChunkResult:
     return run_chunk(*args)
 
 
 def _iter_chunks(config: CampaignConfig, jobs: int, run_id: str) -> Iterator[ChunkResult]:
     tasks = [(config, i, run_id) for i in range(len(config.chunks()))]
-    # a spawned worker must import the plugins itself; a forked one has them
-    initargs = (config.plugins, start_method() != "fork")
-    return unordered_map(_chunk_task, tasks, jobs=jobs, initializer=_init_worker, initargs=initargs)
+    return unordered_map(_chunk_task, tasks, jobs=jobs, initializer=init_worker, initargs=(config.plugins,))
 
 
 def run_campaign(
@@ -740,14 +702,14 @@ def run_campaign(
         "run_id": run_id,
         "kind": "campaign",
         "engine": config.engine,
-        "versions": _versions(),
+        "versions": versions(),
         "seed": config.seed,
         "options": {**asdict(config), "jobs": jobs},
         "command": sys.argv,
         "started": started.isoformat(),
         "status": "running",
     }
-    _write_json(out_dir / RUN_FILE, meta)
+    write_json(out_dir / RUN_FILE, meta)
     counts: Counter[str] = Counter()
     findings: list[dict[str, Any]] = []
     ratios: list[float] = []
@@ -788,7 +750,7 @@ def run_campaign(
             status = "interrupted"
     seconds = time.perf_counter() - t0
     result = CampaignResult(out_dir, status, expressions, records, counts, findings, shrunk, seconds, ratios, times)
-    _write_json(out_dir / FINDINGS_FILE, {"shrunk": shrunk, "findings": findings[:200], "total": len(findings)})
+    write_json(out_dir / FINDINGS_FILE, {"shrunk": shrunk, "findings": findings[:200], "total": len(findings)})
     meta.update(
         finished=datetime.now(UTC).isoformat(),
         status=status,
@@ -801,7 +763,7 @@ def run_campaign(
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         },
     )
-    _write_json(out_dir / RUN_FILE, meta)
+    write_json(out_dir / RUN_FILE, meta)
     return result
 
 

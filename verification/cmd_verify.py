@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import multiprocessing
 import os
 import statistics
 import sys
@@ -21,8 +19,9 @@ from autodiff import AutodiffError, Op, get_op, op_names
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
 from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
+from verification.parallel import ordered_map
 from verification.plugins import load_plugins
-from verification.records import RUN_FILE
+from verification.records import RUN_FILE, versions, write_json
 from verification.references import SYMBOLIC_BACKENDS
 from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS, OpAccuracy, sweep_op
 
@@ -206,11 +205,6 @@ def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
     return sweep_op(get_op(name), points=points, seed=seed)
 
 
-def _init_sweep_worker(plugins: tuple[str, ...], load: bool) -> None:
-    if load:  # a spawned worker starts without the plugins' ops
-        load_plugins(plugins)
-
-
 def _per_op(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path, jobs: int) -> int:
     if args.engine not in ("gradproof", "builtin"):
         raise UsageError("--per-op measures the built-in engine's ops; drop --engine")
@@ -219,14 +213,8 @@ def _per_op(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | Non
     t0 = time.perf_counter()
     tasks = [(op.name, args.per_op_points, args.seed) for op in ops_list]
     print(f"gradproof verify --per-op: {len(tasks)} ops x {args.per_op_points} points, {jobs} job(s) -> {out}")
-    if jobs > 1:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        ctx = multiprocessing.get_context(method)
-        init_args = (tuple(args.plugin), method != "fork")
-        with ctx.Pool(min(jobs, len(tasks)), initializer=_init_sweep_worker, initargs=init_args) as pool:
-            results = [r for rs in pool.map(_sweep_task, tasks) for r in rs]
-    else:
-        results = [r for t in tasks for r in _sweep_task(t)]
+    per_op = ordered_map(_sweep_task, tasks, jobs=min(jobs, len(tasks)), plugins=tuple(args.plugin))
+    results = [r for rs in per_op for r in rs]
     seconds = time.perf_counter() - t0
     with open(out / PER_OP_FILE, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(PER_OP_COLUMNS))
@@ -244,7 +232,7 @@ def _per_op(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | Non
         "status": "finished",
         "failing": [f"{r.op}[{r.input}]" for r in failing],
     }
-    (out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    write_json(out / RUN_FILE, {**meta, "versions": versions()})
     print(f"{'op':<12}{'input':>6}{'points':>8}{'skipped':>9}{'median':>8}{'p99':>6}{'max':>6}  target")
     for r in results:
         print(

@@ -35,11 +35,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
-import platform
-import signal
 import sys
 import time
 import zlib
@@ -52,7 +49,6 @@ from typing import Any
 import sympy
 
 from autodiff import Op, get_op, op_names, sympy_backend
-from autodiff import __version__ as autodiff_version
 from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
 from verification.bounds import HP_DPS, analyse
 from verification.campaign import BUG_VERDICTS, CampaignConfig, check_case, high_precision
@@ -60,9 +56,9 @@ from verification.engines import BuiltinEngine, Engine
 from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
-from verification.parallel import unordered_map
+from verification.parallel import init_worker, unordered_map
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
-from verification.records import RUN_FILE
+from verification.records import RUN_FILE, versions, write_json
 
 __all__ = [
     "METHODS",
@@ -485,29 +481,6 @@ def run_mutant(mutant: Mutant, config: MutateConfig) -> MutantResult:
 # --- the run ---------------------------------------------------------------------
 
 
-def _versions() -> dict[str, str]:
-    import hypothesis
-    import mpmath
-
-    return {
-        "python": platform.python_version(),
-        "gradproof": autodiff_version,
-        "sympy": sympy.__version__,
-        "mpmath": mpmath.__version__,
-        "hypothesis": hypothesis.__version__,
-    }
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
-def _init_worker() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 _TASK_MUTANTS: dict[str, Mutant] = {}
 
 
@@ -521,7 +494,7 @@ def _task(args: tuple[str, MutateConfig]) -> MutantResult:
 def _iter_results(mutants: Sequence[Mutant], config: MutateConfig, jobs: int) -> Iterator[MutantResult]:
     if jobs <= 1:
         return (run_mutant(m, config) for m in mutants)
-    return unordered_map(_task, [(m.name, config) for m in mutants], jobs=jobs, initializer=_init_worker)
+    return unordered_map(_task, [(m.name, config) for m in mutants], jobs=jobs, initializer=init_worker)
 
 
 def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[str, Any]:
@@ -603,7 +576,7 @@ def run_mutation(
         "run_id": out_dir.name,
         "kind": "mutation",
         "engine": "gradproof",
-        "versions": _versions(),
+        "versions": versions(),
         "seed": config.seed,
         "options": {**asdict(config), "jobs": jobs},
         "gradcheck": {"eps": GRADCHECK_EPS, "atol": GRADCHECK_ATOL, "rtol": GRADCHECK_RTOL},
@@ -612,7 +585,7 @@ def run_mutation(
         "status": "running",
         "not_applicable": not_applicable,
     }
-    _write_json(out_dir / RUN_FILE, meta)
+    write_json(out_dir / RUN_FILE, meta)
     results: list[MutantResult] = []
     status = "finished"
     bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
@@ -651,5 +624,5 @@ def run_mutation(
             "cpu_count": os.cpu_count(),
         },
     )
-    _write_json(out_dir / RUN_FILE, meta)
+    write_json(out_dir / RUN_FILE, meta)
     return MutationResult(out_dir, status, config, results, not_applicable, seconds, summary)

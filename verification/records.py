@@ -15,9 +15,22 @@ A run directory holds
 
 from __future__ import annotations
 
-from typing import Final
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any, Final
 
-__all__ = ["COLUMNS", "METHODS", "VERDICTS", "RUN_FILE", "RECORDS_FILE", "FINDINGS_FILE"]
+__all__ = [
+    "COLUMNS",
+    "METHODS",
+    "VERDICTS",
+    "RUN_FILE",
+    "RECORDS_FILE",
+    "FINDINGS_FILE",
+    "versions",
+    "write_json",
+]
 
 RUN_FILE: Final = "run.json"
 RECORDS_FILE: Final = "records.csv"
@@ -69,3 +82,34 @@ COLUMNS: Final[dict[str, str]] = {
     "exception": "str: the exception message ('' when none)",
     "time_s": "float: seconds the method took for this expression and point",
 }
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages a run's results depend on, for run.json."""
+    import hypothesis
+    import mpmath
+    import sympy
+
+    from autodiff import __version__
+
+    out = {
+        "python": platform.python_version(),
+        "gradproof": __version__,
+        "sympy": sympy.__version__,
+        "mpmath": mpmath.__version__,
+        "hypothesis": hypothesis.__version__,
+    }
+    try:
+        import symengine
+
+        out["symengine"] = symengine.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON atomically (temp file + rename): a reader never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
