@@ -49,7 +49,7 @@ from typing import Any
 import sympy
 
 from autodiff import Op, get_op, op_names, sympy_backend
-from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
+from runstore.records import MUTANT_COLUMNS, MUTANTS_FILE, RUN_FILE, versions, write_json
 from verification.bounds import HP_DPS, analyse
 from verification.campaign_config import CampaignConfig
 from verification.case import check_case, high_precision
@@ -61,7 +61,6 @@ from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import init_worker, unordered_map
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
-from verification.records import RUN_FILE, versions, write_json
 
 __all__ = [
     "METHODS",
