@@ -53,6 +53,7 @@ from runstore.records import MUTANT_COLUMNS, MUTANTS_FILE, RUN_FILE, versions, w
 from verification.bounds import HP_DPS, analyse
 from verification.campaign_config import CampaignConfig
 from verification.case import check_case, high_precision
+from verification.detection import ENGINE_TARGET, METHODS
 from verification.engines import BuiltinEngine, Engine
 from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
@@ -81,12 +82,6 @@ __all__ = [
     "run_mutation",
     "summarise",
 ]
-
-METHODS: tuple[str, ...] = ("prover", "engine_f64", "engine_hp", "gradcheck")
-"""Detection methods, in the order tables list them."""
-
-ENGINE_TARGET = "engine"
-"""The name ``--ops`` uses for the engine faults."""
 
 GRADCHECK_EPS = 1e-6
 GRADCHECK_ATOL = 1e-5
