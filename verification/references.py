@@ -56,7 +56,6 @@ __all__ = [
 ]
 
 
-
 def _mpf(raw: Any) -> Any:
     from mpmath import mp
 
