@@ -61,6 +61,7 @@ from verification.generation import Case, case_strategy, hypothesis_seed, run_ca
 from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import init_worker, unordered_map
+from verification.progress import PROGRESS_INTERVAL, Progress
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
 
 __all__ = [
@@ -559,6 +560,7 @@ def run_mutation(
     *,
     jobs: int = 1,
     progress: bool = True,
+    progress_interval: float = PROGRESS_INTERVAL,
     on_result: Callable[[MutantResult], None] | None = None,
 ) -> MutationResult:
     """Run every selected mutant through the chosen methods, writing the run directory as it goes.
@@ -568,8 +570,6 @@ def run_mutation(
     mutants, ``run.json`` the metadata and the summary. ``KeyboardInterrupt``
     keeps what finished and marks the run ``interrupted``.
     """
-    from tqdm import tqdm
-
     mutants = select_mutants(config.ops)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -591,7 +591,7 @@ def run_mutation(
     write_json(out_dir / RUN_FILE, meta)
     results: list[MutantResult] = []
     status = "finished"
-    bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
+    bar = Progress(len(mutants), "mutant", enabled=progress, interval=progress_interval)
     eq_columns = (*_COLUMNS, "reason")
     with (
         open(out_dir / MUTANTS_FILE, "w", newline="") as scored,
