@@ -1,16 +1,35 @@
-"""Worker processes for campaigns and mutation runs: results as they finish, Ctrl-C safe."""
+"""Local worker processes: tasks fed lazily, a bounded number in flight, results as they finish.
+
+Nothing proportional to the number of tasks is built up front: tasks are
+drawn from their iterator only as workers free up, so a run of 10**9
+expressions starts at once with flat memory. Workers never outlive the
+parent: each asks the kernel to kill it when the parent dies (Linux), ignores
+Ctrl-C (the parent's to handle) and drops its inherited copy of the run's lock.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
+import os
+import queue
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["init_worker", "ordered_map", "start_method", "unordered_map"]
+from runstore import held_lock_fds
+
+__all__ = ["init_worker", "ordered_map", "start_method", "unordered_map", "IN_FLIGHT_PER_WORKER"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+IN_FLIGHT_PER_WORKER = 2
+"""Tasks queued per worker: one running, one waiting, so a worker never idles between tasks."""
+
+_PR_SET_PDEATHSIG = 1
 
 
 def start_method() -> str:
@@ -18,9 +37,24 @@ def start_method() -> str:
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def init_worker(plugins: tuple[str, ...] = ()) -> None:
-    """Worker start-up: Ctrl-C is the parent's to handle; a spawned worker loads the plugins' ops itself."""
+    """Worker start-up: die with the parent, leave Ctrl-C and the run's lock to it, load plugins if spawned."""
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in held_lock_fds():
+        with contextlib.suppress(OSError):
+            os.close(fd)
     if plugins and start_method() != "fork":
         from verification.plugins import load_plugins
 
@@ -37,8 +71,9 @@ def unordered_map(
 ) -> Iterator[R]:
     """``fn`` over ``tasks`` in ``jobs`` processes (in this process when ``jobs <= 1``), in finishing order.
 
-    An exception or KeyboardInterrupt in the consumer terminates the workers,
-    so an interrupted run stops at once and keeps what it already received.
+    At most ``IN_FLIGHT_PER_WORKER * jobs`` tasks are drawn ahead of the
+    results. An exception or KeyboardInterrupt in the consumer terminates the
+    workers, so an interrupted run stops at once and keeps what it received.
     """
     if jobs <= 1:
         for task in tasks:
@@ -46,14 +81,44 @@ def unordered_map(
         return
     ctx = multiprocessing.get_context(start_method())
     pool = ctx.Pool(jobs, initializer=initializer, initargs=initargs)
+    done: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+    pending = 0
+    source = iter(tasks)
     try:
-        yield from pool.imap_unordered(fn, list(tasks))
+        while True:
+            while pending < IN_FLIGHT_PER_WORKER * jobs:
+                task = next(source, _END)
+                if task is _END:
+                    break
+                pool.apply_async(
+                    fn, (task,), callback=lambda r: done.put((True, r)), error_callback=lambda e: done.put((False, e))
+                )
+                pending += 1
+            if pending == 0:
+                break
+            ok, value = _get(done)
+            pending -= 1
+            if not ok:
+                raise value
+            yield value
         pool.close()
     except BaseException:
         pool.terminate()
         raise
     finally:
         pool.join()
+
+
+_END: Any = object()
+
+
+def _get(done: queue.SimpleQueue[tuple[bool, Any]]) -> tuple[bool, Any]:
+    """The next result, waking up now and then so Ctrl-C and SIGTERM are handled at once."""
+    while True:
+        try:
+            return done.get(timeout=0.2)
+        except queue.Empty:
+            continue
 
 
 def ordered_map(fn: Callable[[T], R], tasks: Iterable[T], *, jobs: int, plugins: tuple[str, ...] = ()) -> list[R]:
