@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from autodiff import AutodiffError
+from runstore import RunStoreError
 from verification.errors import UsageError
 
 __all__ = ["main", "build_parser"]
@@ -25,6 +26,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "verification.cmd_prove",
     "verification.cmd_verify",
     "verification.cmd_mutate",
+    "verification.cmd_export",
 )
 
 
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except AutodiffError as exc:
+    except (AutodiffError, RunStoreError) as exc:
         print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,9 +14,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runstore import claim_new
 from verification.errors import UsageError
+from verification.executors import add_executor_arguments, executor_from_args
 from verification.mutate import ENGINE_TARGET, METHODS, MutateConfig, MutationResult, run_mutation, select_mutants
-from verification.records import RUN_FILE
 
 NAME = "mutate"
 HELP = "run wrong variants of every rule and of the engine through each detection method"
@@ -36,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_EXAMPLES,
         help=f"expressions per mutant for the sampling methods ({DEFAULT_EXAMPLES})",
     )
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    add_executor_arguments(parser)
     parser.add_argument("--out", metavar="DIR", help=f"run directory (default ./{DEFAULT_RUNS_DIR}/mutate-<UTC time>)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the expressions (0)")
 
@@ -51,18 +52,10 @@ def _names(arg: str | None, what: str) -> tuple[str, ...] | None:
 
 
 def _out_dir(arg: str | None) -> Path:
+    """The run directory: ``--out``, or a new ``gradproof-runs/mutate-<UTC time>`` claimed atomically."""
     if arg is not None:
-        path = Path(arg)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = Path(DEFAULT_RUNS_DIR) / f"mutate-{stamp}"
-    if (path / RUN_FILE).exists():
-        raise UsageError(f"{str(path)!r} already holds a run; choose another --out")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write to output directory {str(path)!r}: {exc.strerror or exc}") from None
-    return path
+        return Path(arg)
+    return claim_new(Path(DEFAULT_RUNS_DIR), f"mutate-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
 
 
 def _size(x: float | None) -> str:
@@ -105,9 +98,10 @@ def run(args: argparse.Namespace) -> int:
     config = MutateConfig(ops=_names(args.ops, "ops"), methods=methods, examples=args.examples, seed=args.seed)
     count = len(select_mutants(config.ops))  # an unknown op is a usage error before anything is written
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    out = _out_dir(args.out)
-    print(f"gradproof mutate: {count} mutants x {len(methods)} method(s), {jobs} job(s) -> {out}")
-    result = run_mutation(config, out, jobs=jobs)
+    with executor_from_args(args, jobs) as executor:
+        out = _out_dir(args.out)
+        print(f"gradproof mutate: {count} mutants x {len(methods)} method(s), {executor.describe()} -> {out}")
+        result = run_mutation(config, out, jobs=jobs, executor=executor)
     _print_summary(result)
     if result.status == "interrupted":
         print(f"gradproof mutate: interrupted; kept {len(result.results)} mutants in {out}", file=sys.stderr)

@@ -101,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
     proofs = [prove(op, budget=args.budget, samples=args.samples) for op in ops]
     total = time.perf_counter() - start
     verdict = combine(p.verdict for p in proofs)
-    status = {Verdict.PROVEN: EXIT_PROVEN, Verdict.REFUTED: EXIT_REFUTED, Verdict.UNDECIDED: EXIT_UNDECIDED}[
-        verdict
-    ]
+    status = {Verdict.PROVEN: EXIT_PROVEN, Verdict.REFUTED: EXIT_REFUTED, Verdict.UNDECIDED: EXIT_UNDECIDED}[verdict]
     if args.json:
         document = {
             "ops": [p.to_dict() for p in proofs],

@@ -93,7 +93,11 @@ class DaskSession:
         """Worker threads in the cluster."""
         return max(1, sum(self.client.nthreads().values()))
 
-    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+    def describe(self) -> str:
+        """``Dask scheduler ADDRESS (N worker threads)``."""
+        return f"Dask scheduler {self.client.scheduler.address} ({self.threads} worker threads)"
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T], *, count: int) -> Iterator[R]:
         """``fn`` over ``tasks`` on the cluster, in finishing order, at most ``IN_FLIGHT_PER_THREAD`` per thread."""
         import distributed
 

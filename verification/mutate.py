@@ -33,23 +33,20 @@ they still run through the methods, so a kill of one would show as a false alarm
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sympy
 
 from autodiff import Op, get_op, op_names, sympy_backend
-from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
+from runstore import EQUIVALENTS, MUTANTS, EquivalentRow, MutantRow, RunDir, RunKind, Status
 from verification.bounds import HP_DPS, analyse
 from verification.campaign_config import CampaignConfig
 from verification.case import check_case, high_precision
@@ -59,9 +56,9 @@ from verification.expr import Expr, ops_in, to_source
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
 from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
-from verification.parallel import init_worker, unordered_map
+from verification.parallel import Executor, LocalWorkers
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
-from verification.records import RUN_FILE, versions, write_json
+from verification.records import versions
 
 __all__ = [
     "METHODS",
@@ -94,13 +91,11 @@ GRADCHECK_ATOL = 1e-5
 GRADCHECK_RTOL = 1e-3
 """PyTorch ``gradcheck`` defaults."""
 
-EQUIVALENTS_FILE = "equivalents.csv"
+EQUIVALENTS_FILE = EQUIVALENTS.path
 _SAMPLING = ("engine_f64", "engine_hp", "gradcheck")
 _CAMPAIGN = ("engine_f64", "engine_hp")
 _OWN_STAGE = {"engine_f64": "engine", "engine_hp": "engine_hp"}
 _SHARED_STAGES = ("symbolic", "analysis", "certify")
-_COLUMNS = (*MUTANT_COLUMNS, "target", "examples_tried", "detail")
-"""The report's columns, then the mutated target, expressions tried and what killed it."""
 
 
 @dataclass(frozen=True)
@@ -138,26 +133,8 @@ class Equivalence:
     reason: str
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One mutant through one method."""
-
-    mutant: str
-    kind: str
-    size: float
-    method: str
-    killed: bool
-    examples_to_kill: float
-    time_to_kill: float
-    target: str
-    examples_tried: int
-    detail: str
-
-    def row(self) -> dict[str, Any]:
-        """The CSV row (``killed`` as yes/no)."""
-        out = asdict(self)
-        out["killed"] = "yes" if self.killed else "no"
-        return out
+Outcome = MutantRow
+"""One mutant through one method: a row of ``mutants.csv`` (:data:`runstore.MUTANTS`)."""
 
 
 @dataclass(frozen=True)
@@ -404,12 +381,12 @@ def _sampling(mutant: Mutant, config: MutateConfig) -> tuple[dict[str, _Tally], 
                 tally = tallies[m]
                 tally.tried += 1
                 tally.spent += shared + res.times.get(_OWN_STAGE[m], 0.0)
-                bad = next((r for r in res.rows if r["method"] == m and r["verdict"] in BUG_VERDICTS), None)
+                bad = next((r for r in res.rows if r.method == m and r.verdict in BUG_VERDICTS), None)
                 if bad is not None:
                     tally.kill(
                         index,
-                        f"{bad['verdict']} on {bad['expr']} at {bad['point']}, d/dx{bad['variable']}: "
-                        f"{bad['grad']!r}, true {bad['true_grad']!r}",
+                        f"{bad.verdict} on {bad.expr} at {bad.point}, d/dx{bad.variable}: "
+                        f"{bad.grad!r}, true {bad.true_grad!r}",
                     )
         if "gradcheck" in alive:
             tally = tallies["gradcheck"]
@@ -483,12 +460,6 @@ def _task(args: tuple[str, MutateConfig]) -> MutantResult:
     return run_mutant(_TASK_MUTANTS[name], config)
 
 
-def _iter_results(mutants: Sequence[Mutant], config: MutateConfig, jobs: int) -> Iterator[MutantResult]:
-    if jobs <= 1:
-        return (run_mutant(m, config) for m in mutants)
-    return unordered_map(_task, [(m.name, config) for m in mutants], jobs=jobs, initializer=init_worker)
-
-
 def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[str, Any]:
     """Per method: scored mutants, kills, score and smallest relative size killed; plus the whole harness."""
     scored = [r for r in results if not r.equivalence.equivalent]
@@ -531,22 +502,12 @@ def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[s
     }
 
 
-def _append(fh: Any, rows: list[dict[str, Any]], columns: Sequence[str], *, header: bool = False) -> None:
-    """Write ``rows`` in one call, so an interrupt never leaves half a mutant in the file."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns))
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    fh.write(buffer.getvalue())
-    fh.flush()
-
-
 def run_mutation(
     config: MutateConfig,
     out_dir: Path,
     *,
     jobs: int = 1,
+    executor: Executor | None = None,
     progress: bool = True,
     on_result: Callable[[MutantResult], None] | None = None,
 ) -> MutationResult:
@@ -554,67 +515,62 @@ def run_mutation(
 
     ``mutants.csv`` gets one row per scored mutant and applicable method,
     ``equivalents.csv`` the same rows (plus the reason) for proven-equivalent
-    mutants, ``run.json`` the metadata and the summary. ``KeyboardInterrupt``
+    mutants, both rewritten atomically as each mutant finishes; ``run.json``
+    the metadata and the summary. ``KeyboardInterrupt`` (Ctrl-C, SIGTERM)
     keeps what finished and marks the run ``interrupted``.
     """
     from tqdm import tqdm
 
     mutants = select_mutants(config.ops)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC)
+    executor = executor if executor is not None else LocalWorkers(jobs)
     t0 = time.perf_counter()
     not_applicable = {"prover": [m.name for m in mutants if m.op is None]} if "prover" in config.methods else {}
     meta: dict[str, Any] = {
-        "run_id": out_dir.name,
-        "kind": "mutation",
         "engine": "gradproof",
         "versions": versions(),
         "seed": config.seed,
         "options": {**asdict(config), "jobs": jobs},
         "gradcheck": {"eps": GRADCHECK_EPS, "atol": GRADCHECK_ATOL, "rtol": GRADCHECK_RTOL},
         "command": sys.argv,
-        "started": started.isoformat(),
-        "status": "running",
         "not_applicable": not_applicable,
     }
-    write_json(out_dir / RUN_FILE, meta)
     results: list[MutantResult] = []
-    status = "finished"
-    bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
-    eq_columns = (*_COLUMNS, "reason")
-    with (
-        open(out_dir / MUTANTS_FILE, "w", newline="") as scored,
-        open(out_dir / EQUIVALENTS_FILE, "w", newline="") as equivalent,
-    ):
-        _append(scored, [], _COLUMNS, header=True)
-        _append(equivalent, [], eq_columns, header=True)
+    scored: list[MutantRow] = []
+    equivalent: list[EquivalentRow] = []
+    status = Status.FINISHED
+    with RunDir.create(out_dir, RunKind.MUTATION, meta) as run:
+        run.write_table(MUTANTS, scored)
+        run.write_table(EQUIVALENTS, equivalent)
+        bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
         try:
-            for result in _iter_results(mutants, config, jobs):
-                rows = [o.row() for o in result.outcomes]
+            tasks = ((m.name, config) for m in mutants)
+            for result in executor.map_unordered(_task, tasks, count=len(mutants)):
                 if result.equivalence.equivalent:
-                    _append(equivalent, [{**r, "reason": result.equivalence.reason} for r in rows], eq_columns)
+                    reason = result.equivalence.reason
+                    equivalent.extend(EquivalentRow(**asdict(o), reason=reason) for o in result.outcomes)
+                    run.write_table(EQUIVALENTS, equivalent)
                 else:
-                    _append(scored, rows, _COLUMNS)
+                    scored.extend(result.outcomes)
+                    run.write_table(MUTANTS, scored)
                 results.append(result)
                 bar.update(1)
                 if on_result is not None:
                     on_result(result)
         except KeyboardInterrupt:
-            status = "interrupted"
+            status = Status.INTERRUPTED
         finally:
             bar.close()
-    seconds = time.perf_counter() - t0
-    summary = summarise(results, config.methods)
-    meta.update(
-        finished=datetime.now(UTC).isoformat(),
-        status=status,
-        seconds=round(seconds, 3),
-        counts=summary,
-        throughput={
-            "mutants_per_second": round(len(results) / seconds, 3) if seconds > 0 else None,
-            "jobs": jobs,
-            "cpu_count": os.cpu_count(),
-        },
-    )
-    write_json(out_dir / RUN_FILE, meta)
-    return MutationResult(out_dir, status, config, results, not_applicable, seconds, summary)
+        seconds = time.perf_counter() - t0
+        summary = summarise(results, config.methods)
+        run.finish(
+            status,
+            seconds=round(seconds, 3),
+            counts=summary,
+            throughput={
+                "mutants_per_second": round(len(results) / seconds, 3) if seconds > 0 else None,
+                "jobs": jobs,
+                "executor": executor.describe(),
+                "cpu_count": os.cpu_count(),
+            },
+        )
+    return MutationResult(out_dir, status.value, config, results, not_applicable, seconds, summary)

@@ -17,11 +17,20 @@ import queue
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from runstore import held_lock_fds
 
-__all__ = ["init_worker", "ordered_map", "start_method", "unordered_map", "IN_FLIGHT_PER_WORKER"]
+__all__ = [
+    "Executor",
+    "LocalWorkers",
+    "init_worker",
+    "ordered_map",
+    "start_method",
+    "unordered_map",
+    "IN_FLIGHT_PER_WORKER",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -137,3 +146,32 @@ class _Indexed:
     def __call__(self, item: tuple[int, Any]) -> tuple[int, Any]:
         i, task = item
         return i, self.fn(task)
+
+
+class Executor(Protocol):
+    """Runs a run's tasks somewhere (local processes, a Dask cluster) and yields results as they finish."""
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T], *, count: int) -> Iterator[R]:
+        """``fn`` over ``count`` tasks drawn lazily from ``tasks``, in finishing order."""
+        ...
+
+    def describe(self) -> str:
+        """Where the tasks run, in a few words."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalWorkers:
+    """``jobs`` local worker processes (never more than there are tasks); in this process for one job."""
+
+    jobs: int
+    plugins: tuple[str, ...] = ()
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T], *, count: int) -> Iterator[R]:
+        """``fn`` over the tasks in at most ``min(jobs, count)`` processes, in finishing order."""
+        jobs = min(self.jobs, max(count, 1))
+        return unordered_map(fn, tasks, jobs=jobs, initializer=init_worker, initargs=(self.plugins,))
+
+    def describe(self) -> str:
+        """``N job(s)``."""
+        return f"{self.jobs} job(s)"
