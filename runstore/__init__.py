@@ -21,7 +21,16 @@ from runstore.layout import (
     Status,
 )
 from runstore.read import StoredFindings, StoredRun, open_run, read_findings
-from runstore.rundir import ChunkEntry, RunDir, claim_new, held_lock_fds, mark_if_stale, read_manifest, read_meta
+from runstore.rundir import (
+    ChunkEntry,
+    RunDir,
+    claim_new,
+    held_lock_fds,
+    mark_if_stale,
+    read_manifest,
+    read_meta,
+    stop_requested,
+)
 from runstore.schema import (
     EQUIVALENTS,
     METHODS,
@@ -59,6 +68,7 @@ __all__ = [
     "mark_if_stale",
     "read_manifest",
     "read_meta",
+    "stop_requested",
     "StoredRun",
     "StoredFindings",
     "open_run",

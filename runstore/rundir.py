@@ -5,8 +5,8 @@ file created with ``O_EXCL``) and refuses one that holds a run or anything
 else; :meth:`RunDir.resume` reopens an unfinished run. While a :class:`RunDir`
 is open its lock file is ``flock``-ed, so a second process is refused; a run
 whose ``run.json`` says ``running`` while nobody holds the lock was killed,
-and the next touch (:func:`mark_if_stale`) says so. SIGTERM is turned into
-``KeyboardInterrupt`` while the run is open, so it ends like Ctrl-C.
+and the next touch (:func:`mark_if_stale`) says so. SIGINT and SIGTERM both
+raise ``KeyboardInterrupt`` while the run is open, so SIGTERM ends it like Ctrl-C.
 
 Each chunk is committed in order: its table parts (atomic), its findings
 (appended to ``findings.jsonl``), then its line in the manifest
@@ -36,9 +36,24 @@ from runstore.layout import FINDINGS_LOG, LOCK_FILE, MANIFEST_FILE, RUN_FILE, Ru
 from runstore.schema import TABLES, Format, TableSpec
 from runstore.tables import write_csv, write_part
 
-__all__ = ["ChunkEntry", "RunDir", "claim_new", "mark_if_stale", "read_meta", "read_manifest", "held_lock_fds"]
+__all__ = [
+    "ChunkEntry",
+    "RunDir",
+    "claim_new",
+    "mark_if_stale",
+    "read_meta",
+    "read_manifest",
+    "held_lock_fds",
+    "stop_requested",
+]
 
 _HELD: set[int] = set()
+_STOP: list[bool] = [False]
+
+
+def stop_requested() -> bool:
+    """Whether SIGINT or SIGTERM arrived while a run was open in this process (polled by waiting loops)."""
+    return _STOP[0]
 
 
 def held_lock_fds() -> frozenset[int]:
@@ -176,7 +191,7 @@ class RunDir:
         self.chunks: dict[int, ChunkEntry] = {}
         self._fd: int | None = lock_fd
         self._status = Status.RUNNING
-        self._previous_sigterm: Any = None
+        self._previous: dict[int, Any] = {}
         _HELD.add(lock_fd)
 
     # --- opening -----------------------------------------------------------------
@@ -325,15 +340,31 @@ class RunDir:
             os.close(self._fd)
             self._fd = None
 
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        _STOP[0] = True
+        raise KeyboardInterrupt
+
+    def check_stop(self) -> None:
+        """Raise KeyboardInterrupt if SIGINT or SIGTERM arrived, even where the interrupt was swallowed.
+
+        A signal handler's exception is lost when it fires inside a garbage
+        collector callback; a run loop calls this between chunks to stop anyway.
+        """
+        if _STOP[0]:
+            raise KeyboardInterrupt
+
     def __enter__(self) -> RunDir:
-        with contextlib.suppress(ValueError):  # not the main thread: SIGTERM stays as it is
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+        _STOP[0] = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not the main thread: signals stay as they are
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._on_signal)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._previous_sigterm = None
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
         if self._fd is None:
             return
         if exc is None:
@@ -345,10 +376,6 @@ class RunDir:
         with contextlib.suppress(RunStoreError):  # a full disk may refuse this too: the next touch marks it
             self.finish(status, status_note=note)
         self.close()
-
-
-def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

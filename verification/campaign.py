@@ -208,6 +208,7 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
             findings.extend(chunk.findings)
             bar.update(chunk.expressions)
             bar.set_postfix(bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
+            run.check_stop()
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
     finally:

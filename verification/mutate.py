@@ -556,6 +556,7 @@ def run_mutation(
                 bar.update(1)
                 if on_result is not None:
                     on_result(result)
+                run.check_stop()
         except KeyboardInterrupt:
             status = Status.INTERRUPTED
         finally:

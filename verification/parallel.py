@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from runstore import held_lock_fds
+from runstore import held_lock_fds, stop_requested
 
 __all__ = [
     "Executor",
@@ -61,6 +61,7 @@ def init_worker(plugins: tuple[str, ...] = ()) -> None:
     """Worker start-up: die with the parent, leave Ctrl-C and the run's lock to it, load plugins if spawned."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # terminate() ends a worker at once, without a traceback
     for fd in held_lock_fds():
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -105,7 +106,7 @@ def unordered_map(
                 pending += 1
             if pending == 0:
                 break
-            ok, value = _get(done)
+            ok, value = _next_result(done)
             pending -= 1
             if not ok:
                 raise value
@@ -121,9 +122,11 @@ def unordered_map(
 _END: Any = object()
 
 
-def _get(done: queue.SimpleQueue[tuple[bool, Any]]) -> tuple[bool, Any]:
-    """The next result, waking up now and then so Ctrl-C and SIGTERM are handled at once."""
+def _next_result(done: queue.SimpleQueue[tuple[bool, Any]]) -> tuple[bool, Any]:
+    """The next result; a stop requested by a signal whose interrupt was swallowed stops the wait too."""
     while True:
+        if stop_requested():
+            raise KeyboardInterrupt
         try:
             return done.get(timeout=0.2)
         except queue.Empty:
