@@ -85,15 +85,14 @@ def load(
     parts = run.parts.get(RECORDS.name)
     if parts is not None and parts.files:
         return _frame(read_table(path / RECORDS.path, RECORDS, columns=columns, where=where, parts=parts))
-    if (path / LEGACY_RECORDS_FILE).exists():
-        df = _read_csv(path / LEGACY_RECORDS_FILE, RECORDS)[0]
-        if where is not None:
-            import pyarrow as pa
+    df = load_run(path).records  # records.csv of an older run; the same errors as a report
+    if df is None:
+        raise ReportError(f"{path / RECORDS.path} is missing: {path} holds mutants only, no records")
+    if where is not None:
+        import pyarrow as pa
 
-            df = pa.Table.from_pandas(df, preserve_index=False).filter(where).to_pandas()
-            df = _frame_types(df)
-        return df[list(columns)] if columns else df
-    raise ReportError(f"{path / RECORDS.path} is missing: {path} holds no records")
+        df = _frame_types(pa.Table.from_pandas(df, preserve_index=False).filter(where).to_pandas())
+    return df[list(columns)] if columns else df
 
 
 def _open(path: Path) -> Any:

@@ -7,9 +7,11 @@ from pathlib import Path
 import pandas as pd
 
 import reports
+from runstore import RECORDS
 from verification.campaign import CampaignConfig, run_campaign
 from verification.cli import main
-from verification.records import COLUMNS
+
+COLUMNS = [c.name for c in RECORDS.columns]
 
 
 def test_report_of_a_real_campaign(tmp_path: Path) -> None:
