@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 import reports
+from gradproof.cli import main
 from runstore import RECORDS
 from verification.campaign import CampaignConfig, run_campaign
-from verification.cli import main
 
 COLUMNS = [c.name for c in RECORDS.columns]
 

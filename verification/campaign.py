@@ -45,9 +45,9 @@ from verification.case import CaseResult, check_case, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import Executor, LocalWorkers
-from verification.records import versions
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
+from verification.versions import versions
 
 # The names this module exported before it was split stay importable from it.
 __all__ = [

@@ -58,7 +58,7 @@ from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import Executor, LocalWorkers
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
-from verification.records import versions
+from verification.versions import versions
 
 __all__ = [
     "METHODS",

@@ -2,7 +2,8 @@
 
 Each subcommand lives in a module of its own exposing ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``. Bad input raises
-:class:`~verification.errors.UsageError`, printed as one line with exit status 2.
+:class:`~verification.errors.UsageError` (or :class:`~reports.errors.ReportError`), printed as
+one line with exit status 2.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from autodiff import AutodiffError
+from reports.errors import ReportError
 from runstore import RunStoreError
 from verification.errors import UsageError
 
@@ -21,12 +23,12 @@ __all__ = ["main", "build_parser"]
 
 # Modules implementing the subcommands, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
-    "verification.cmd_train",
-    "verification.cmd_report",
-    "verification.cmd_prove",
-    "verification.cmd_verify",
-    "verification.cmd_mutate",
-    "verification.cmd_export",
+    "gradproof.train",
+    "gradproof.report",
+    "gradproof.prove",
+    "gradproof.verify",
+    "gradproof.mutate",
+    "gradproof.export",
 )
 
 
@@ -57,10 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args))
-    except UsageError as exc:
-        print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except (AutodiffError, RunStoreError) as exc:
+    except (UsageError, ReportError, RunStoreError, AutodiffError) as exc:
         print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

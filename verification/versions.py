@@ -1,4 +1,4 @@
-"""The versions a campaign's results depend on, recorded in ``run.json`` (the layout is :mod:`runstore`)."""
+"""The versions a run's results depend on, recorded in ``run.json`` (the layout is :mod:`runstore`)."""
 
 from __future__ import annotations
 

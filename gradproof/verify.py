@@ -22,9 +22,9 @@ from verification.errors import UsageError
 from verification.executors import add_executor_arguments, executor_from_args
 from verification.parallel import Executor
 from verification.plugins import load_plugins
-from verification.records import versions
 from verification.references import SYMBOLIC_BACKENDS
 from verification.sweep import MAX_TARGET, MEDIAN_TARGET, OpAccuracy, sweep_op
+from verification.versions import versions
 
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
