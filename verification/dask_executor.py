@@ -72,6 +72,7 @@ class DaskSession:
         self.plugins = tuple(plugins)
         try:
             self._prepare(engine)
+            self._described = f"Dask scheduler {client.scheduler.address} ({self.threads} worker threads)"
         except BaseException:
             client.close()
             raise
@@ -95,7 +96,7 @@ class DaskSession:
 
     def describe(self) -> str:
         """``Dask scheduler ADDRESS (N worker threads)``."""
-        return f"Dask scheduler {self.client.scheduler.address} ({self.threads} worker threads)"
+        return self._described
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T], *, count: int) -> Iterator[R]:
         """``fn`` over ``tasks`` on the cluster, in finishing order, at most ``IN_FLIGHT_PER_THREAD`` per thread."""
