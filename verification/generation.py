@@ -11,12 +11,16 @@ name); Hypothesis is seeded with :func:`hypothesis_seed`::
 seed, and equal chunks of neighbouring seeds, never share a Hypothesis seed.
 Runs are reproducible from the seed alone: no example database, no
 derandomisation, no deadline, no health checks (a case may be slow and most
-trees are filtered by the checker, not by Hypothesis).
+trees are filtered by the checker, not by Hypothesis), and none of the
+constants Hypothesis otherwise collects from the source of the modules the
+process has imported (:func:`_without_local_constants`): a chunk gives the
+same cases in a local worker, a Dask worker or a test run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from autodiff import get_op
@@ -75,4 +79,28 @@ def run_cases(strategy: Any, body: Callable[[Case], None], *, seed: int, max_exa
     def run(case: Case) -> None:
         body(case)
 
-    run()
+    with _without_local_constants():
+        run()
+
+
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Hypothesis draws without the constants of locally imported modules (they differ between processes).
+
+    Hypothesis mixes into its draws numbers found in the source of every
+    non-installed module in ``sys.modules``, so the same seed drew different
+    cases in a process that had imported other modules (a test suite, a Dask
+    worker). There is no setting for it; the collector is swapped for an
+    empty one while the run lasts, and the cache built from it dropped.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    collector = providers._get_local_constants
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = collector
+        providers.CONSTANTS_CACHE.cache.clear()
