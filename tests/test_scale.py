@@ -115,13 +115,14 @@ class Cluster:
                 proc.wait()
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """One cluster for the tests of this module (the last one kills a worker)."""
     if shutil.which("dask", path=str(BIN)) is None:
         pytest.fail("the dask command is missing: pip install -e '.[dev]' installs it")
     started = None
     try:
-        started = Cluster(tmp_path, workers=2)
+        started = Cluster(tmp_path_factory.mktemp("cluster"), workers=2)
         yield started
     finally:
         if started is not None:
@@ -138,23 +139,10 @@ def test_a_campaign_on_dask_gives_the_records_of_a_local_run(
     assert records(out) == reference
     meta = json.loads((out / RUN_FILE).read_text())
     assert meta["status"] == "finished" and meta["throughput"]["executor"].startswith("Dask scheduler")
-
-
-def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
-    cluster: Cluster, tmp_path: Path, reference: list[tuple[Any, ...]]
-) -> None:
-    out = tmp_path / "dask"
-    argv = ["verify", "--examples", str(EXAMPLES), "--seed", str(SEED), "--scheduler-file", str(cluster.file)]
-    codes: list[int] = []
-    runner = threading.Thread(target=lambda: codes.append(main([*argv, "--out", str(out)])))
-    runner.start()
-    _wait_for(lambda: _parts(out) >= 1)
-    cluster.workers[0].kill()  # mid-chunk: both workers hold a chunk once the first part is written
-    runner.join(timeout=240)
-    assert codes == [0]
-    assert records(out) == reference
-    manifest = (out / "chunks.jsonl").read_text().splitlines()
-    assert sorted(json.loads(line)["index"] for line in manifest) == [0, 1, 2, 3]
+    per_op = ["verify", "--per-op", "--ops", "exp,mul", "--per-op-points", "100"]
+    assert main([*per_op, "--scheduler-file", str(cluster.file), "--out", str(tmp_path / "a")]) == 0
+    assert main([*per_op, "--jobs", "1", "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "a" / "per_op.csv").read_text() == (tmp_path / "b" / "per_op.csv").read_text()
 
 
 def test_an_unreachable_scheduler_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -315,3 +303,20 @@ def test_a_time_limit_holds_off_the_main_thread() -> None:
     worker.start()
     worker.join(timeout=10)
     assert not worker.is_alive() and len(caught) == 1
+
+
+def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
+    cluster: Cluster, tmp_path: Path, reference: list[tuple[Any, ...]]
+) -> None:
+    out = tmp_path / "dask"
+    argv = ["verify", "--examples", str(EXAMPLES), "--seed", str(SEED), "--scheduler-file", str(cluster.file)]
+    codes: list[int] = []
+    runner = threading.Thread(target=lambda: codes.append(main([*argv, "--out", str(out)])))
+    runner.start()
+    _wait_for(lambda: _parts(out) >= 1)
+    cluster.workers[0].kill()  # mid-chunk: both workers hold a chunk once the first part is written
+    runner.join(timeout=240)
+    assert codes == [0]
+    assert records(out) == reference
+    manifest = (out / "chunks.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["index"] for line in manifest) == [0, 1, 2, 3]
