@@ -23,6 +23,7 @@ from gradproof.cli import main
 from runstore import RECORDS, RUN_FILE, read_table
 from verification.campaign import CampaignConfig, run_campaign
 from verification.parallel import LocalWorkers
+from verification.tallies import FindingTally, RatioSample
 from verification.timeout import Timeout, time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,3 +321,22 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
     assert records(out) == reference
     manifest = (out / "chunks.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["index"] for line in manifest) == [0, 1, 2, 3]
+
+
+def test_memory_for_ratios_and_findings_is_bounded() -> None:
+    sample = RatioSample(cap=100)
+    sample.extend(float(i) for i in range(10_000))
+    assert (len(sample.values), sample.seen, sample.maximum, sample.sampled) == (100, 10_000, 9999.0, True)
+    median = sample.median()
+    assert median is not None and 3000 < median < 7000  # a uniform sample of 0..9999
+    small = RatioSample(cap=100)
+    small.extend([3.0, 1.0, 2.0])
+    assert (small.median(), small.sampled) == (2.0, False)
+    tally = FindingTally(keep=2)
+    tally.extend({"kind": "rule_bug", "method": "engine_f64", "i": i} for i in range(50))
+    tally.extend([{"kind": "rule_bug", "method": "engine_hp"}, {"kind": "value_bug", "method": "engine_f64"}])
+    assert tally.counts == {"rule_bug": 51, "value_bug": 1}
+    assert [(f["kind"], f["method"]) for f in tally.kept] == [("rule_bug", "engine_f64")] * 2 + [
+        ("rule_bug", "engine_hp"),
+        ("value_bug", "engine_f64"),
+    ]

@@ -47,6 +47,7 @@ from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import Executor, LocalWorkers
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
+from verification.tallies import FindingTally, RatioSample
 from verification.versions import versions
 
 # The names this module exported before it was split stay importable from it.
@@ -81,14 +82,20 @@ class CampaignResult:
     findings: list[dict[str, Any]]
     shrunk: list[dict[str, Any]]
     seconds: float
-    ratios: list[float]
+    ratios: RatioSample
     times: dict[str, float]
     resumed: int = 0
+    finding_counts: Counter[str] = dataclasses.field(default_factory=Counter)
 
     @property
     def bugs(self) -> list[dict[str, Any]]:
-        """Findings whose verdict makes the campaign fail."""
+        """The kept findings whose verdict makes the campaign fail (all are counted in ``finding_counts``)."""
         return [f for f in self.findings if f["kind"] in BUG_VERDICTS]
+
+    @property
+    def bug_counts(self) -> dict[str, int]:
+        """Findings per verdict that makes the campaign fail, over the whole run."""
+        return {k: n for k, n in sorted(self.finding_counts.items()) if k in BUG_VERDICTS}
 
 
 def config_from_options(options: Mapping[str, Any]) -> CampaignConfig:
@@ -153,7 +160,7 @@ class _Totals:
     expressions: int = 0
     records: int = 0
     counts: Counter[str] = dataclasses.field(default_factory=Counter)
-    ratios: list[float] = dataclasses.field(default_factory=list)
+    ratios: RatioSample = dataclasses.field(default_factory=RatioSample)
     times: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def add(self, entry: ChunkEntry) -> None:
@@ -191,7 +198,9 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
     for entry in run.chunks.values():
         totals.add(entry)
     resumed = totals.expressions
-    findings = read_findings(run.path).findings if run.chunks else []
+    findings = FindingTally(FINDINGS_KEPT)
+    if run.chunks:
+        findings.extend(read_findings(run.path).findings)
     status = Status.FINISHED
     remaining = config.chunk_count - len(run.chunks)
     bar = tqdm(
@@ -207,7 +216,7 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
             totals.add(entry)
             findings.extend(chunk.findings)
             bar.update(chunk.expressions)
-            bar.set_postfix(bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
+            bar.set_postfix(bugs=sum(n for k, n in findings.counts.items() if k in BUG_VERDICTS))
             run.check_stop()
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
@@ -216,7 +225,7 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
     shrunk: list[dict[str, Any]] = []
     if status is Status.FINISHED:
         try:
-            shrunk = shrink_all(config, findings)
+            shrunk = shrink_all(config, findings.kept)
         except KeyboardInterrupt:
             status = Status.INTERRUPTED
     seconds = time.perf_counter() - t0
@@ -226,14 +235,16 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
         totals.expressions,
         totals.records,
         totals.counts,
-        findings,
+        findings.kept,
         shrunk,
         seconds,
         totals.ratios,
         totals.times,
         resumed,
+        findings.counts,
     )
-    run.write_json(FINDINGS_FILE, {"shrunk": shrunk, "findings": findings[:FINDINGS_KEPT], "total": len(findings)})
+    total = sum(findings.counts.values())
+    run.write_json(FINDINGS_FILE, {"shrunk": shrunk, "findings": findings.kept[:FINDINGS_KEPT], "total": total})
     run.finish(
         status,
         seconds=round(seconds, 3),
@@ -251,7 +262,7 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
 
 def _count_summary(result: CampaignResult) -> dict[str, Any]:
     c = result.counts
-    ratios = sorted(result.ratios)
+    ratios = result.ratios
     return {
         "expressions": result.expressions,
         "points": c["points"],
@@ -260,13 +271,14 @@ def _count_summary(result: CampaignResult) -> dict[str, Any]:
         "unsamplable": c["unsamplable"],
         "unsupported_expressions": c["unsupported_expressions"],
         "timeouts": c["timeouts"],
-        "findings": dict(Counter(f["kind"] for f in result.findings)),
-        "rule_bugs": sum(1 for f in result.findings if f["kind"] == "rule_bug"),
+        "findings": dict(result.finding_counts),
+        "rule_bugs": result.finding_counts["rule_bug"],
         "oracle_checks": c["oracle_checks"],
         "oracle_mismatches": c["oracle_mismatches"],
         "f64_error_over_bound": {
-            "median": ratios[len(ratios) // 2] if ratios else None,
-            "max": ratios[-1] if ratios else None,
+            "median": ratios.median(),
+            "max": ratios.maximum if ratios.seen else None,
+            "median_from_sample": ratios.sampled,
         },
         "verdicts": {k[len("verdict_") :]: v for k, v in sorted(c.items()) if k.startswith("verdict_")},
         "seconds_by_stage": {k: round(v, 3) for k, v in sorted(result.times.items())},
