@@ -12,13 +12,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runstore
+from benchmarks.cluster import LocalCluster, wait_for
 from gradproof.cli import main
 from runstore import RECORDS, RUN_FILE, read_table
 from verification.campaign import CampaignConfig, run_campaign
@@ -52,14 +53,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, ...]]
     return rows
 
 
-def _wait_for(predicate: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.1)
-
-
 def _parts(run_dir: Path) -> int:
     return len(list((run_dir / RECORDS.path).glob("part-*.parquet"))) if (run_dir / RECORDS.path).is_dir() else 0
 
@@ -71,59 +64,14 @@ def _env() -> dict[str, str]:
 # --- a Dask cluster on 127.0.0.1 ----------------------------------------------------
 
 
-class Cluster:
-    """A ``dask scheduler`` and ``dask worker`` processes on random free ports of 127.0.0.1."""
-
-    def __init__(self, directory: Path, workers: int) -> None:
-        self.file = directory / "scheduler.json"
-        dask = str(BIN / "dask")
-        scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(self.file)]
-        self.scheduler = subprocess.Popen(
-            [*scheduler, "--no-dashboard"],
-            env=_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.workers: list[subprocess.Popen[bytes]] = []
-        _wait_for(self.file.exists, 60)
-        for i in range(workers):
-            where = ["--host", "127.0.0.1", "--name", f"w{i}", "--local-directory", str(directory / f"w{i}")]
-            self.workers.append(
-                subprocess.Popen(
-                    [dask, "worker", "--scheduler-file", str(self.file), "--nthreads", "1", *where, "--no-dashboard"],
-                    env=_env(),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        _wait_for(lambda: self.worker_count() == workers, 60)
-
-    def worker_count(self) -> int:
-        from distributed import Client
-
-        with Client(scheduler_file=str(self.file), timeout="10s") as client:
-            return len(client.scheduler_info()["workers"])
-
-    def stop(self) -> None:
-        for proc in [*self.workers, self.scheduler]:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in [*self.workers, self.scheduler]:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """One cluster for the tests of this module (the last one kills a worker)."""
     if shutil.which("dask", path=str(BIN)) is None:
         pytest.fail("the dask command is missing: pip install -e '.[dev]' installs it")
     started = None
     try:
-        started = Cluster(tmp_path_factory.mktemp("cluster"), workers=2)
+        started = LocalCluster(tmp_path_factory.mktemp("cluster"), workers=2)
         yield started
     finally:
         if started is not None:
@@ -131,7 +79,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def test_a_campaign_on_dask_gives_the_records_of_a_local_run(
-    cluster: Cluster, tmp_path: Path, reference: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
+    cluster: LocalCluster, tmp_path: Path, reference: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "dask"
     argv = ["verify", "--examples", str(EXAMPLES), "--seed", str(SEED), "--scheduler-file", str(cluster.file)]
@@ -187,10 +135,10 @@ def test_sigkill_then_resume_ends_with_the_records_of_an_uninterrupted_run(
 ) -> None:
     out = tmp_path / "killed"
     proc = _campaign(out, "--jobs", "2")
-    _wait_for(lambda: _parts(out) >= 2)
+    wait_for(lambda: _parts(out) >= 2)
     proc.kill()
     proc.communicate()
-    _wait_for(lambda: not _processes_naming(str(out)), 20)  # the workers died with their parent
+    wait_for(lambda: not _processes_naming(str(out)), 20)  # the workers died with their parent
     assert json.loads((out / RUN_FILE).read_text())["status"] == "running"
     assert main(["verify", "--resume", str(out), "--jobs", "2"]) == 0
     printed = capsys.readouterr().out
@@ -209,7 +157,7 @@ def test_the_lock_refuses_a_second_campaign_and_sigterm_interrupts_a_huge_one(
     out = tmp_path / "run"
     proc = _campaign(out, "--jobs", "2", examples=10**9)  # nothing proportional to --examples up front
     try:
-        _wait_for(lambda: _parts(out) >= 1)
+        wait_for(lambda: _parts(out) >= 1)
         assert main(["verify", "--examples", "5", "--out", str(out)]) == 2
         assert "already holds a run" in capsys.readouterr().err
         assert main(["verify", "--resume", str(out)]) == 2
@@ -307,14 +255,14 @@ def test_a_time_limit_holds_off_the_main_thread() -> None:
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
-    cluster: Cluster, tmp_path: Path, reference: list[tuple[Any, ...]]
+    cluster: LocalCluster, tmp_path: Path, reference: list[tuple[Any, ...]]
 ) -> None:
     out = tmp_path / "dask"
     argv = ["verify", "--examples", str(EXAMPLES), "--seed", str(SEED), "--scheduler-file", str(cluster.file)]
     codes: list[int] = []
     runner = threading.Thread(target=lambda: codes.append(main([*argv, "--out", str(out)])))
     runner.start()
-    _wait_for(lambda: _parts(out) >= 1)
+    wait_for(lambda: _parts(out) >= 1)
     cluster.workers[0].kill()  # mid-chunk: both workers hold a chunk once the first part is written
     runner.join(timeout=240)
     assert codes == [0]
