@@ -14,8 +14,8 @@ Measured in one run, each campaign a fresh ``gradproof verify`` process
   progresses (target: flat, under 500 MB);
 * the time and peak memory of ``gradproof report`` over that run.
 
-Run: ``python benchmarks/scale.py`` (a few minutes on two cores) or
-``python benchmarks/scale.py --full`` (hours on two cores).
+Run from the repository root: ``python -m benchmarks.scale`` (a few minutes on
+two cores) or ``python -m benchmarks.scale --full`` (hours on two cores).
 """
 
 from __future__ import annotations
