@@ -140,9 +140,10 @@ def run(args: argparse.Namespace) -> int:
     resumed = _resumed_config(args) if args.resume is not None else None
     plugins = resumed.plugins if resumed is not None else tuple(args.plugin)
     load_plugins(plugins)
-    engine = resolve_engine(resumed.engine if resumed is not None else args.engine)
+    engine_spec = resumed.engine if resumed is not None else args.engine
+    engine = resolve_engine(engine_spec)
     ops = resumed.ops if resumed is not None else _ops(args.ops, engine)
-    with executor_from_args(args, jobs, plugins=plugins, engine=args.engine) as executor:
+    with executor_from_args(args, jobs, plugins=plugins, engine=engine_spec) as executor:
         if args.per_op:
             return _per_op(args, engine, ops, _out_dir(args.out), jobs, executor)
         config = resumed if resumed is not None else _config(args, ops, plugins)
