@@ -33,6 +33,7 @@ class LocalCluster:
     """A ``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) under ``directory``."""
 
     def __init__(self, directory: Path, workers: int) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self.file = directory / "scheduler.json"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         dask = str(BIN / "dask")
