@@ -102,15 +102,21 @@ def _open(path: Path) -> Any:
         raise ReportError(str(exc)) from None
 
 
+_STRINGS: Final = "string[pyarrow]"
+"""pandas strings kept in Arrow buffers: a million repeated expressions cost bytes, not Python objects."""
+
+
 def _frame(table: pa.Table) -> pd.DataFrame:
-    return _frame_types(table.to_pandas())
+    import pyarrow as pa
+
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
 def _frame_types(df: pd.DataFrame) -> pd.DataFrame:
     kinds = {c.name: c.type for c in RECORDS.columns}
     for name in df.columns:
         if kinds.get(name) is ColumnType.STR:
-            df[name] = df[name].astype("string")
+            df[name] = df[name].astype(_STRINGS)
     return df
 
 
@@ -203,7 +209,7 @@ _REQUIRED: Final[dict[str, Sequence[str]]] = {MUTANTS.name: MUTANT_COLUMNS}
 
 def _convert(file: Path, name: str, col: pd.Series, kind: ColumnType, lines: list[int]) -> pd.Series:
     if kind is ColumnType.STR:
-        return col.astype("string")
+        return col.astype(_STRINGS)
     if kind is ColumnType.BOOL:
         low = col.str.strip().str.lower()
         _check(file, name, col, lines, ~low.isin(_TRUE | _FALSE), "true/false")
