@@ -244,7 +244,7 @@ class Value:
             node.grad = zero
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value) -> list[Value]:  # noqa: C901 -- one iterative walk: a helper call per node would slow every backward
     """Every node ``root`` depends on, each after all of its parents (iterative DFS).
 
     The stack holds nodes and a marker meaning "the node below me is finished",
@@ -287,7 +287,7 @@ def topological_order(root: Value) -> list[Value]:
 _DONE = object()
 
 
-def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
+def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:  # noqa: C901 -- the backward loop: a helper call per node would slow every backward
     """The reverse sweep: each node's adjoint times its local partials, into its parents."""
     zero = m.zero
     for node in topo:
@@ -444,7 +444,7 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     return _node(op, out, m, a, b, _NO_PARAMS)
 
 
-def apply(op: Op, *args: Any) -> Value:
+def apply(op: Op, *args: Any) -> Value:  # noqa: C901 -- the entry point of every op: operand checks and dispatch inline, on the hot path
     """Apply ``op`` to its inputs (Values or numbers) followed by its parameters."""
     n = op.arity
     if len(args) != n + len(op.params):

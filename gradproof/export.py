@@ -1,7 +1,4 @@
-"""``gradproof export``: a run's Parquet records as one CSV file, for tools that want CSV.
-
-Exit status 0 when written, 2 for bad usage (not a run, no records, cannot write).
-"""
+"""``gradproof export``: a run's Parquet records as one CSV file, for tools that want CSV."""
 
 from __future__ import annotations
 
@@ -12,6 +9,13 @@ from runstore import export_csv
 
 NAME = "export"
 HELP = "write a run's records (a Parquet dataset) as CSV"
+
+EPILOG = """\
+exit status:
+  0    written
+  2    bad usage: not a run directory, a run without records, a file that cannot be written
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

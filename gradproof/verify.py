@@ -13,21 +13,38 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autodiff import AutodiffError, Op, get_op, op_names
 from runstore import PER_OP, RunDir, RunKind, Status, claim_new, read_meta
-from verification.campaign import CampaignConfig, CampaignResult, campaign_meta, config_from_options, run_campaign
-from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
 from verification.executors import add_executor_arguments, executor_from_args
-from verification.parallel import Executor
-from verification.plugins import load_plugins
-from verification.references import SYMBOLIC_BACKENDS
-from verification.sweep import MAX_TARGET, MEDIAN_TARGET, OpAccuracy, sweep_op
-from verification.versions import versions
+from verification.reference_options import SYMBOLIC_BACKENDS
+
+if TYPE_CHECKING:
+    from verification.campaign import CampaignConfig, CampaignResult
+    from verification.engines import Engine
+    from verification.parallel import Executor
+    from verification.sweep import OpAccuracy
 
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
+
+EPILOG = """\
+engine under test (--engine SPEC):
+  gradproof, builtin       the built-in engine (default)
+  torch                    PyTorch, float64 (needs pip install '.[torch]')
+  MODULE:CLASS             a micrograd-like Value class importable as MODULE
+  path/to/file.py:CLASS    a Value class in a Python file
+  mutant:NAME              the built-in engine with one mutant (see gradproof mutate)
+
+exit status:
+  0    no bug found
+  1    a rule bug, value bug or exception mismatch was found
+  2    bad usage: unknown op, engine or plugin that fails to load, bad option value
+  130  interrupted (what finished is kept in the run directory)
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 DEFAULT_EXAMPLES = 7000
 DEFAULT_RUNS_DIR = "gradproof-runs"
@@ -104,6 +121,8 @@ def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
 
 
 def _config(args: argparse.Namespace, ops: tuple[str, ...] | None, plugins: tuple[str, ...]) -> CampaignConfig:
+    from verification.campaign import CampaignConfig
+
     return CampaignConfig(
         examples=args.examples,
         ops=ops,
@@ -119,6 +138,8 @@ def _config(args: argparse.Namespace, ops: tuple[str, ...] | None, plugins: tupl
 
 
 def _resumed_config(args: argparse.Namespace) -> CampaignConfig:
+    from verification.campaign import config_from_options
+
     if args.out is not None or args.per_op:
         raise UsageError("--resume continues the run in RUN_DIR with its own options; drop --out and --per-op")
     path = Path(args.resume)
@@ -131,6 +152,10 @@ def _resumed_config(args: argparse.Namespace) -> CampaignConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from verification.campaign import campaign_meta, run_campaign
+    from verification.engines import resolve_engine
+    from verification.plugins import load_plugins
+
     _at_least("--examples", args.examples, 1)
     _at_least("--max-depth", args.max_depth, 1)
     _at_least("--vars", args.vars, 1)
@@ -161,7 +186,14 @@ def run(args: argparse.Namespace) -> int:
         probe = getattr(engine, "probe", None)
         if probe is not None:  # a foreign engine: say what probing found
             print(probe.describe())
-        result = run_campaign(config, run_dir, jobs=jobs, executor=executor)
+        result = run_campaign(
+            config,
+            run_dir,
+            jobs=jobs,
+            executor=executor,
+            progress=args.progress,
+            progress_interval=args.progress_interval,
+        )
     _summary(result, executor.describe())
     if args.report:
         from reports import build_report
@@ -222,6 +254,8 @@ def _summary(result: CampaignResult, where: str) -> None:
 
 
 def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
+    from verification.sweep import sweep_op
+
     name, points, seed = task
     return sweep_op(get_op(name), points=points, seed=seed)
 
@@ -229,6 +263,9 @@ def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
 def _per_op(
     args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path, jobs: int, executor: Executor
 ) -> int:
+    from verification.sweep import MAX_TARGET, MEDIAN_TARGET
+    from verification.versions import versions
+
     if args.engine not in ("gradproof", "builtin"):
         raise UsageError("--per-op measures the built-in engine's ops; drop --engine")
     names = ops if ops is not None else op_names()

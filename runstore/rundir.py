@@ -199,8 +199,11 @@ class RunDir:
     @classmethod
     def create(cls, path: Path, kind: RunKind, meta: Mapping[str, Any]) -> RunDir:
         """Claim ``path`` (new, or an existing empty directory) for a new run and write ``run.json``."""
-        if path.exists() and not path.is_dir():
-            raise RunStoreError(f"{str(path)!r} is not a directory")
+        for part in (path, *path.parents):
+            if part.exists():
+                if not part.is_dir():
+                    raise RunStoreError(f"{str(part)!r} is not a directory")
+                break
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):

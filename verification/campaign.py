@@ -45,6 +45,7 @@ from verification.case import CaseResult, check_case, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import Executor, LocalWorkers
+from verification.progress import PROGRESS_INTERVAL, Progress
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
 from verification.tallies import FindingTally, RatioSample
@@ -133,6 +134,7 @@ def run_campaign(
     jobs: int = 1,
     executor: Executor | None = None,
     progress: bool = True,
+    progress_interval: float = PROGRESS_INTERVAL,
     resume: bool = False,
 ) -> CampaignResult:
     """Run the campaign into the run directory ``out_dir`` (see :mod:`runstore.layout`), or an open one.
@@ -140,7 +142,8 @@ def run_campaign(
     With ``resume``, ``out_dir`` holds an unfinished run of ``config`` and
     only its missing chunks run. ``KeyboardInterrupt`` (Ctrl-C, SIGTERM) stops
     it: what finished stays on disk, ``run.json`` says ``"status":
-    "interrupted"``, and the result is returned with that status.
+    "interrupted"``, and the result is returned with that status. Progress
+    goes to stderr (:class:`~verification.progress.Progress`) unless ``progress`` is false.
     """
     executor = executor if executor is not None else LocalWorkers(jobs, config.plugins)
     if isinstance(out_dir, RunDir):
@@ -150,7 +153,7 @@ def run_campaign(
     else:
         run = RunDir.create(out_dir, RunKind.CAMPAIGN, campaign_meta(config, jobs))
     with run:
-        return _run(config, run, executor, jobs, progress)
+        return _run(config, run, executor, jobs, progress, progress_interval)
 
 
 @dataclass
@@ -190,9 +193,9 @@ def _chunks(config: CampaignConfig, done: Mapping[int, ChunkEntry], run_id: str)
             yield (config, index, run_id)
 
 
-def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, progress: bool) -> CampaignResult:
-    from tqdm import tqdm
-
+def _run(
+    config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, progress: bool, interval: float
+) -> CampaignResult:
     t0 = time.perf_counter()
     totals = _Totals()
     for entry in run.chunks.values():
@@ -203,9 +206,7 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
         findings.extend(read_findings(run.path).findings)
     status = Status.FINISHED
     remaining = config.chunk_count - len(run.chunks)
-    bar = tqdm(
-        total=config.examples, initial=resumed, unit="expr", disable=not progress or None, file=sys.stderr, leave=False
-    )
+    bar = Progress(config.examples - resumed, "expr", enabled=progress, interval=interval)
     try:
         tasks = _chunks(config, run.chunks, str(run.meta["run_id"]))
         for chunk in executor.map_unordered(_chunk_task, tasks, count=remaining):
@@ -215,8 +216,7 @@ def _run(config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, pro
             run.commit_chunk(entry, {RECORDS.name: chunk.rows}, chunk.findings)
             totals.add(entry)
             findings.extend(chunk.findings)
-            bar.update(chunk.expressions)
-            bar.set_postfix(bugs=sum(n for k, n in findings.counts.items() if k in BUG_VERDICTS))
+            bar.update(chunk.expressions, bugs=sum(n for k, n in findings.counts.items() if k in BUG_VERDICTS))
             run.check_stop()
     except KeyboardInterrupt:
         status = Status.INTERRUPTED

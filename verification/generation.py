@@ -11,10 +11,13 @@ name); Hypothesis is seeded with :func:`hypothesis_seed`::
 seed, and equal chunks of neighbouring seeds, never share a Hypothesis seed.
 Runs are reproducible from the seed alone: no example database, no
 derandomisation, no deadline, no health checks (a case may be slow and most
-trees are filtered by the checker, not by Hypothesis), and none of the
-constants Hypothesis otherwise collects from the source of the modules the
-process has imported (:func:`_without_local_constants`): a chunk gives the
-same cases in a local worker, a Dask worker or a test run.
+trees are filtered by the checker, not by Hypothesis).
+
+Hypothesis also draws, now and then, numeric literals it mines from the
+source of whatever non-library modules happen to be imported. That would
+make a chunk's cases depend on which modules a process has loaded (one
+worker or several, an editable install or not, any edit to any literal in
+the code base), so runs here draw from Hypothesis's own constants only.
 """
 
 from __future__ import annotations
@@ -79,28 +82,33 @@ def run_cases(strategy: Any, body: Callable[[Case], None], *, seed: int, max_exa
     def run(case: Case) -> None:
         body(case)
 
-    with _without_local_constants():
+    with _no_mined_constants():
         run()
 
 
 @contextlib.contextmanager
-def _without_local_constants() -> Iterator[None]:
-    """Hypothesis draws without the constants of locally imported modules (they differ between processes).
+def _no_mined_constants() -> Iterator[None]:
+    """Within the block, Hypothesis mines no constants from the loaded modules (see the module doc).
 
-    Hypothesis mixes into its draws numbers found in the source of every
-    non-installed module in ``sys.modules``, so the same seed drew different
-    cases in a process that had imported other modules (a test suite, a Dask
-    worker). There is no setting for it; the collector is swapped for an
-    empty one while the run lasts, and the cache built from it dropped.
+    Hypothesis keeps the mined constants behind one module-level function and
+    a cache of the values drawn from them; both are swapped for the block.
+    Versions of Hypothesis without the mining have neither, and need nothing.
     """
-    from hypothesis.internal.conjecture import providers
-
-    collector = providers._get_local_constants
-    empty = providers.Constants()
-    providers._get_local_constants = lambda: empty
-    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without this module mines nothing
+        yield
+        return
+    mined = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if mined is None or cache is None:
+        yield
+        return
+    none = type(mined())()  # an empty pool of the same type
+    cache.cache.clear()
+    providers._get_local_constants = lambda: none
     try:
         yield
     finally:
-        providers._get_local_constants = collector
-        providers.CONSTANTS_CACHE.cache.clear()
+        providers._get_local_constants = mined
+        cache.cache.clear()
