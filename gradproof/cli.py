@@ -19,6 +19,7 @@ from types import ModuleType
 
 from autodiff import AutodiffError, __version__
 from reports.errors import ReportError
+from runstore import RunStoreError
 from verification.errors import UsageError
 from verification.progress import PROGRESS_INTERVAL, VERBOSE_INTERVAL
 
@@ -31,6 +32,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "gradproof.prove",
     "gradproof.verify",
     "gradproof.mutate",
+    "gradproof.export",
 )
 
 
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress_interval = VERBOSE_INTERVAL if args.verbose else PROGRESS_INTERVAL
     try:
         return int(args._run(args))
-    except (UsageError, ReportError, AutodiffError) as exc:
+    except (UsageError, ReportError, RunStoreError, AutodiffError) as exc:
         print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gradproof.paths import make_output_dir
-from runstore.records import RUN_FILE
+from runstore import claim_new
 from verification.detection import ENGINE_TARGET, METHODS
 from verification.errors import UsageError
+from verification.executors import add_executor_arguments, executor_from_args
 
 if TYPE_CHECKING:
     from verification.mutate import MutationResult
@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_EXAMPLES,
         help=f"expressions per mutant for the sampling methods ({DEFAULT_EXAMPLES})",
     )
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    add_executor_arguments(parser)
     parser.add_argument("--out", metavar="DIR", help=f"run directory (default ./{DEFAULT_RUNS_DIR}/mutate-<UTC time>)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the expressions (0)")
 
@@ -65,14 +65,10 @@ def _names(arg: str | None, what: str) -> tuple[str, ...] | None:
 
 
 def _out_dir(arg: str | None) -> Path:
+    """The run directory: ``--out``, or a new ``gradproof-runs/mutate-<UTC time>`` claimed atomically."""
     if arg is not None:
-        path = Path(arg)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = Path(DEFAULT_RUNS_DIR) / f"mutate-{stamp}"
-    if (path / RUN_FILE).exists():
-        raise UsageError(f"{str(path)!r} already holds a run; choose another --out")
-    return make_output_dir(path)
+        return Path(arg)
+    return claim_new(Path(DEFAULT_RUNS_DIR), f"mutate-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
 
 
 def _size(x: float | None) -> str:
@@ -117,9 +113,17 @@ def run(args: argparse.Namespace) -> int:
     config = MutateConfig(ops=_names(args.ops, "ops"), methods=methods, examples=args.examples, seed=args.seed)
     count = len(select_mutants(config.ops))  # an unknown op is a usage error before anything is written
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    out = _out_dir(args.out)
-    print(f"gradproof mutate: {count} mutants x {len(methods)} method(s), {jobs} job(s) -> {out}")
-    result = run_mutation(config, out, jobs=jobs, progress=args.progress, progress_interval=args.progress_interval)
+    with executor_from_args(args, jobs) as executor:
+        out = _out_dir(args.out)
+        print(f"gradproof mutate: {count} mutants x {len(methods)} method(s), {executor.describe()} -> {out}")
+        result = run_mutation(
+            config,
+            out,
+            jobs=jobs,
+            executor=executor,
+            progress=args.progress,
+            progress_interval=args.progress_interval,
+        )
     _print_summary(result)
     if result.status == "interrupted":
         print(f"gradproof mutate: interrupted; kept {len(result.results)} mutants in {out}", file=sys.stderr)

@@ -7,7 +7,6 @@ when interrupted (what finished is kept on disk).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import statistics
 import sys
@@ -17,14 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autodiff import AutodiffError, Op, get_op, op_names
-from gradproof.paths import make_output_dir
-from runstore.records import RUN_FILE, versions, write_json
+from runstore import PER_OP, RunDir, RunKind, Status, claim_new, read_meta
 from verification.errors import UsageError
+from verification.executors import add_executor_arguments, executor_from_args
 from verification.reference_options import SYMBOLIC_BACKENDS
 
 if TYPE_CHECKING:
-    from verification.campaign import CampaignResult
+    from verification.campaign import CampaignConfig, CampaignResult
     from verification.engines import Engine
+    from verification.parallel import Executor
     from verification.sweep import OpAccuracy
 
 NAME = "verify"
@@ -48,7 +48,7 @@ exit status:
 
 DEFAULT_EXAMPLES = 7000
 DEFAULT_RUNS_DIR = "gradproof-runs"
-PER_OP_FILE = "per_op.csv"
+PER_OP_FILE = PER_OP.path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--engine", default="gradproof", metavar="SPEC", help="engine under test (gradproof)")
     parser.add_argument("--out", metavar="DIR", help=f"run directory (default ./{DEFAULT_RUNS_DIR}/<UTC time>)")
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted or killed campaign in RUN_DIR with the options it was started with",
+    )
+    add_executor_arguments(parser)
     parser.add_argument(
         "--symbolic",
         choices=SYMBOLIC_BACKENDS,
@@ -92,19 +97,10 @@ def _at_least(name: str, value: int, lowest: int) -> int:
 
 
 def _out_dir(arg: str | None) -> Path:
+    """The run directory: ``--out``, or a new ``gradproof-runs/<UTC time>`` claimed atomically."""
     if arg is not None:
-        path = Path(arg)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = Path(DEFAULT_RUNS_DIR) / stamp
-        n = 1
-        while path.exists():
-            n += 1
-            path = Path(DEFAULT_RUNS_DIR) / f"{stamp}-{n}"
-    make_output_dir(path)
-    if (path / RUN_FILE).exists():
-        raise UsageError(f"{str(path)!r} already holds a run; choose another --out")
-    return path
+        return Path(arg)
+    return claim_new(Path(DEFAULT_RUNS_DIR), datetime.now(UTC).strftime("%Y%m%d-%H%M%S"))
 
 
 def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
@@ -124,25 +120,10 @@ def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
     return names
 
 
-def run(args: argparse.Namespace) -> int:
-    from verification.campaign import CampaignConfig, run_campaign
-    from verification.engines import resolve_engine
-    from verification.plugins import load_plugins
+def _config(args: argparse.Namespace, ops: tuple[str, ...] | None, plugins: tuple[str, ...]) -> CampaignConfig:
+    from verification.campaign import CampaignConfig
 
-    _at_least("--examples", args.examples, 1)
-    _at_least("--max-depth", args.max_depth, 1)
-    _at_least("--vars", args.vars, 1)
-    _at_least("--points", args.points, 1)
-    _at_least("--per-op-points", args.per_op_points, 1)
-    jobs = _at_least("--jobs", args.jobs, 1) if args.jobs is not None else (os.cpu_count() or 1)
-    plugins = tuple(args.plugin)
-    load_plugins(plugins)
-    engine = resolve_engine(args.engine)
-    ops = _ops(args.ops, engine)
-    out = _out_dir(args.out)
-    if args.per_op:
-        return _per_op(args, engine, ops, out, jobs)
-    config = CampaignConfig(
+    return CampaignConfig(
         examples=args.examples,
         ops=ops,
         max_depth=args.max_depth,
@@ -154,12 +135,66 @@ def run(args: argparse.Namespace) -> int:
         plugins=plugins,
         symbolic=args.symbolic,
     )
-    print(f"gradproof verify: {config.examples} expressions on engine {engine.name}, {jobs} job(s) -> {out}")
-    probe = getattr(engine, "probe", None)
-    if probe is not None:  # a foreign engine: say what probing found
-        print(probe.describe())
-    result = run_campaign(config, out, jobs=jobs, progress=args.progress, progress_interval=args.progress_interval)
-    _summary(result, jobs)
+
+
+def _resumed_config(args: argparse.Namespace) -> CampaignConfig:
+    from verification.campaign import config_from_options
+
+    if args.out is not None or args.per_op:
+        raise UsageError("--resume continues the run in RUN_DIR with its own options; drop --out and --per-op")
+    path = Path(args.resume)
+    if not path.is_dir():
+        raise UsageError(f"{str(path)!r} is not a directory" if path.exists() else f"{path}: no such directory")
+    meta = read_meta(path)
+    if meta.get("kind", "campaign") != "campaign":
+        raise UsageError(f"{path} holds a {meta.get('kind')} run; only campaigns resume")
+    return config_from_options(meta.get("options", {}))
+
+
+def run(args: argparse.Namespace) -> int:
+    from verification.campaign import campaign_meta, run_campaign
+    from verification.engines import resolve_engine
+    from verification.plugins import load_plugins
+
+    _at_least("--examples", args.examples, 1)
+    _at_least("--max-depth", args.max_depth, 1)
+    _at_least("--vars", args.vars, 1)
+    _at_least("--points", args.points, 1)
+    _at_least("--per-op-points", args.per_op_points, 1)
+    jobs = _at_least("--jobs", args.jobs, 1) if args.jobs is not None else (os.cpu_count() or 1)
+    resumed = _resumed_config(args) if args.resume is not None else None
+    plugins = resumed.plugins if resumed is not None else tuple(args.plugin)
+    load_plugins(plugins)
+    engine_spec = resumed.engine if resumed is not None else args.engine
+    engine = resolve_engine(engine_spec)
+    ops = resumed.ops if resumed is not None else _ops(args.ops, engine)
+    with executor_from_args(args, jobs, plugins=plugins, engine=engine_spec) as executor:
+        if args.per_op:
+            return _per_op(args, engine, ops, _out_dir(args.out), jobs, executor)
+        config = resumed if resumed is not None else _config(args, ops, plugins)
+        if resumed is not None:
+            out = Path(args.resume)
+            run_dir = RunDir.resume(out, RunKind.CAMPAIGN)
+        else:
+            out = _out_dir(args.out)
+            run_dir = RunDir.create(out, RunKind.CAMPAIGN, campaign_meta(config, jobs))
+        print(
+            f"gradproof verify: {config.examples} expressions on engine {engine.name}, {executor.describe()} -> {out}"
+        )
+        if resumed is not None:
+            print(f"resuming: {len(run_dir.chunks)} of {config.chunk_count} chunks already done")
+        probe = getattr(engine, "probe", None)
+        if probe is not None:  # a foreign engine: say what probing found
+            print(probe.describe())
+        result = run_campaign(
+            config,
+            run_dir,
+            jobs=jobs,
+            executor=executor,
+            progress=args.progress,
+            progress_interval=args.progress_interval,
+        )
+    _summary(result, executor.describe())
     if args.report:
         from reports import build_report
 
@@ -167,19 +202,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"report: {report.out_dir / 'report.html'} (and report.md, CSV tables)")
     if result.status == "interrupted":
         print(
-            f"gradproof verify: interrupted; kept {result.expressions} expressions ({result.records} records) in {out}",
+            f"gradproof verify: interrupted; kept {result.expressions} expressions ({result.records} records) "
+            f"in {out}; continue with: gradproof verify --resume {out}",
             file=sys.stderr,
         )
         return 130
-    return 1 if result.bugs else 0
+    return 1 if result.bug_counts else 0
 
 
-def _summary(result: CampaignResult, jobs: int) -> None:
+def _summary(result: CampaignResult, where: str) -> None:
     c = result.counts
-    rate = result.expressions / result.seconds if result.seconds > 0 else 0.0
+    rate = (result.expressions - result.resumed) / result.seconds if result.seconds > 0 else 0.0
     print(
         f"{result.expressions} expressions, {c['points']} points, {result.records} records in "
-        f"{result.seconds:.1f} s ({rate:.0f} expressions/s on {jobs} job(s))"
+        f"{result.seconds:.1f} s ({rate:.0f} expressions/s on {where})"
     )
     print(
         f"discarded points: {c['discard_undefined']} undefined, {c['discard_near_kink']} near a kink, "
@@ -187,22 +223,20 @@ def _summary(result: CampaignResult, jobs: int) -> None:
     )
     if c["timeouts"]:
         print(f"{c['timeouts']} expression(s) exceeded the time limit and were skipped")
-    ratios = sorted(result.ratios)
-    if ratios:
+    ratios = result.ratios
+    median = ratios.median()
+    if median is not None:
+        sample = f" (median of a sample of {len(ratios.values)})" if ratios.sampled else ""
         print(
-            f"float64 engine error / bound: median {ratios[len(ratios) // 2]:.3g}, max {ratios[-1]:.3g} "
-            "(a rule bug is > 1)"
+            f"float64 engine error / bound: median {median:.3g}, max {ratios.maximum:.3g} (a rule bug is > 1){sample}"
         )
     if c["oracle_mismatches"]:
         print(f"symbolic derivative disagreed with mpmath.diff at {c['oracle_mismatches']} point(s)")
-    bugs = result.bugs
-    if not bugs:
+    kinds = result.bug_counts
+    if not kinds:
         print("no rule bug found")
     else:
-        kinds: dict[str, int] = {}
-        for f in bugs:
-            kinds[f["kind"]] = kinds.get(f["kind"], 0) + 1
-        print("FOUND " + ", ".join(f"{n} {k.replace('_', ' ')}(s)" for k, n in sorted(kinds.items())))
+        print("FOUND " + ", ".join(f"{n} {k.replace('_', ' ')}(s)" for k, n in kinds.items()))
         for s in result.shrunk:
             if "error" in s:
                 print(f"  could not shrink a {s['kind']} ({s['method']})")
@@ -213,7 +247,10 @@ def _summary(result: CampaignResult, jobs: int) -> None:
             print("    reproduce with:")
             for line in s["reproduction"].splitlines():
                 print(f"      {line}")
-    print(f"records: {result.out_dir / 'records.csv'}; findings: {result.out_dir / 'findings.json'}")
+    print(
+        f"records: {result.out_dir / 'records'} (Parquet; CSV with: gradproof export {result.out_dir} --csv); "
+        f"findings: {result.out_dir / 'findings.json'}"
+    )
 
 
 def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
@@ -223,37 +260,39 @@ def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
     return sweep_op(get_op(name), points=points, seed=seed)
 
 
-def _per_op(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path, jobs: int) -> int:
-    from verification.parallel import ordered_map
-    from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS
+def _per_op(
+    args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path, jobs: int, executor: Executor
+) -> int:
+    from verification.sweep import MAX_TARGET, MEDIAN_TARGET
+    from verification.versions import versions
 
     if args.engine not in ("gradproof", "builtin"):
         raise UsageError("--per-op measures the built-in engine's ops; drop --engine")
     names = ops if ops is not None else op_names()
     ops_list: list[Op] = [get_op(n) for n in names]
-    t0 = time.perf_counter()
-    tasks = [(op.name, args.per_op_points, args.seed) for op in ops_list]
-    print(f"gradproof verify --per-op: {len(tasks)} ops x {args.per_op_points} points, {jobs} job(s) -> {out}")
-    per_op = ordered_map(_sweep_task, tasks, jobs=min(jobs, len(tasks)), plugins=tuple(args.plugin))
-    results = [r for rs in per_op for r in rs]
-    seconds = time.perf_counter() - t0
-    with open(out / PER_OP_FILE, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(PER_OP_COLUMNS))
-        writer.writeheader()
-        writer.writerows(r.row() for r in results)
-    failing = [r for r in results if not r.meets_target]
+    order = {op.name: i for i, op in enumerate(ops_list)}
     meta = {
-        "run_id": out.name,
-        "kind": "per_op",
         "engine": engine.name,
+        "versions": versions(),
         "seed": args.seed,
         "options": {"ops": list(names), "points": args.per_op_points, "jobs": jobs},
         "targets": {"median_ulp": MEDIAN_TARGET, "max_ulp": MAX_TARGET},
-        "seconds": round(seconds, 3),
-        "status": "finished",
-        "failing": [f"{r.op}[{r.input}]" for r in failing],
     }
-    write_json(out / RUN_FILE, {**meta, "versions": versions()})
+    with RunDir.create(out, RunKind.PER_OP, meta) as run_dir:
+        t0 = time.perf_counter()
+        tasks = ((op.name, args.per_op_points, args.seed) for op in ops_list)
+        print(
+            f"gradproof verify --per-op: {len(ops_list)} ops x {args.per_op_points} points, "
+            f"{executor.describe()} -> {out}"
+        )
+        results: list[OpAccuracy] = []
+        for found in executor.map_unordered(_sweep_task, tasks, count=len(ops_list)):
+            results.extend(found)
+            results.sort(key=lambda r: (order[r.op], r.input))
+            run_dir.write_table(PER_OP, [r.row() for r in results])
+        seconds = time.perf_counter() - t0
+        failing = [r for r in results if not r.meets_target]
+        run_dir.finish(Status.FINISHED, seconds=round(seconds, 3), failing=[f"{r.op}[{r.input}]" for r in failing])
     print(f"{'op':<12}{'input':>6}{'points':>8}{'skipped':>9}{'median':>8}{'p99':>6}{'max':>6}  target")
     for r in results:
         print(

@@ -66,6 +66,8 @@ def _headline_text(run: Run, over: dict[str, Any]) -> str:
         )
     if over["status"] != "finished":
         parts.append(f"The run's status is {over['status']!r}: these are the records it finished.")
+    if run.notes:
+        parts.append("Salvaged from a damaged run: " + "; ".join(run.notes) + ".")
     return " ".join(parts)
 
 

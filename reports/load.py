@@ -1,40 +1,58 @@
 """Reading a run directory into pandas: records, run metadata, findings and mutants.
 
-The layout and the record columns are fixed by :mod:`runstore.records`;
-each column's type is the prefix of its description there (``int:``,
-``float:``, ``str:``), so this module never keeps a second copy of the schema.
-Every problem with a file raises :class:`~reports.errors.ReportError` naming it.
+The layout, file names and every column's type come from :mod:`runstore`
+(:data:`runstore.TABLES`); this module keeps no copy of a schema. Records
+are a Parquet dataset read with column selection and row filters in pyarrow
+(:func:`load`), so a report needs only the columns it uses in memory; runs
+written before records were Parquet (``records.csv``) still load. A damaged
+run is salvaged: every complete record is kept and :attr:`Run.notes` says
+what was dropped. Every other problem raises
+:class:`~reports.errors.ReportError` naming the file.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
 from reports.errors import ReportError
-from runstore.records import COLUMNS, FINDINGS_FILE, MUTANT_COLUMNS, MUTANTS_FILE, RECORDS_FILE, RUN_FILE
+from runstore import (
+    MUTANTS,
+    RECORDS,
+    ColumnType,
+    RunStoreError,
+    TableSpec,
+    open_run,
+    read_findings,
+    read_table,
+)
 
-__all__ = ["Run", "load", "load_run", "MUTANTS_FILE", "MUTANT_COLUMNS", "column_types"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+__all__ = ["Run", "load", "load_run", "MUTANTS_FILE", "MUTANT_COLUMNS", "LEGACY_RECORDS_FILE"]
+
+MUTANTS_FILE: Final = MUTANTS.path
+MUTANT_COLUMNS: Final = tuple(c.name for c in MUTANTS.columns[:7])
+"""The columns of ``mutants.csv`` the report reads."""
+LEGACY_RECORDS_FILE: Final = "records.csv"
+"""Where runs written before records were Parquet kept them (``gradproof export --csv`` writes it too)."""
 
 _TRUE: Final = frozenset({"true", "yes", "1"})
 _FALSE: Final = frozenset({"false", "no", "0"})
 
 
-def column_types(columns: dict[str, str]) -> dict[str, str]:
-    """Column name -> ``int``/``float``/``str``/``bool``, read from the description's prefix."""
-    return {name: text.split(":", 1)[0].strip() for name, text in columns.items()}
-
-
 @dataclass(frozen=True)
 class Run:
-    """Everything a run directory holds; ``records``/``mutants`` are None when the file is absent."""
+    """Everything a run directory holds; ``records``/``mutants`` are None when the run has none."""
 
     path: Path
     meta: dict[str, Any]
@@ -43,6 +61,7 @@ class Run:
     mutants: pd.DataFrame | None
     shrunk: list[dict[str, Any]] = field(default_factory=list)
     findings_total: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -50,47 +69,86 @@ class Run:
         return str(self.meta.get("run_id") or self.path.name)
 
 
-def load(run_dir: str | Path) -> pd.DataFrame:
-    """The records of a run as a DataFrame with the columns of ``runstore.records.COLUMNS``.
+def load(
+    run_dir: str | Path, *, columns: Sequence[str] | None = None, where: ds.Expression | None = None
+) -> pd.DataFrame:
+    """The records of a run as a DataFrame with the columns of :data:`runstore.RECORDS`.
 
-    ``int`` columns are int64, ``float`` columns float64 (NaN, ``inf`` and
-    ``-inf`` as written), ``str`` columns pandas strings ('' for empty).
-    Columns appended by newer campaigns are kept, after the documented ones.
+    ``columns`` selects columns and ``where`` (a ``pyarrow.dataset`` expression,
+    e.g. ``pyarrow.dataset.field("method") == "engine_f64"``) selects rows before
+    anything is converted, so memory holds only what was asked for. ``int``
+    columns are int64, ``float`` columns float64, ``str`` columns pandas
+    strings ('' for empty).
     """
-    run = load_run(run_dir)
-    if run.records is None:
-        raise ReportError(f"{run.path / RECORDS_FILE} is missing: {run.path} holds mutants only, no records")
-    return run.records
+    path = Path(run_dir)
+    run = _open(path)
+    parts = run.parts.get(RECORDS.name)
+    if parts is not None and parts.files:
+        return _frame(read_table(path / RECORDS.path, RECORDS, columns=columns, where=where, parts=parts))
+    df = load_run(path).records  # records.csv of an older run; the same errors as a report
+    if df is None:
+        raise ReportError(f"{path / RECORDS.path} is missing: {path} holds mutants only, no records")
+    if where is not None:
+        import pyarrow as pa
+
+        df = _frame_types(pa.Table.from_pandas(df, preserve_index=False).filter(where).to_pandas())
+    return df[list(columns)] if columns else df
+
+
+def _open(path: Path) -> Any:
+    try:
+        return open_run(path)
+    except RunStoreError as exc:
+        raise ReportError(str(exc)) from None
+
+
+_STRINGS: Final = "string[pyarrow]"
+"""pandas strings kept in Arrow buffers: a million repeated expressions cost bytes, not Python objects."""
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    import pyarrow as pa
+
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+
+
+def _frame_types(df: pd.DataFrame) -> pd.DataFrame:
+    kinds = {c.name: c.type for c in RECORDS.columns}
+    for name in df.columns:
+        if kinds.get(name) is ColumnType.STR:
+            df[name] = df[name].astype(_STRINGS)
+    return df
 
 
 def load_run(run_dir: str | Path) -> Run:
-    """Read and validate ``run.json``, ``records.csv``, ``findings.json`` and ``mutants.csv``.
+    """Read a run directory: ``run.json``, the records, the findings and ``mutants.csv``.
 
-    A run needs ``run.json`` and at least one row of records or mutants;
-    ``findings.json`` and ``mutants.csv`` are optional.
+    A run needs ``run.json`` and at least one row of records or mutants; a
+    run found ``running`` with nobody holding its lock is reported ``killed``.
     """
     path = Path(run_dir)
-    if not path.exists():
-        raise ReportError(f"{path}: no such directory")
-    if not path.is_dir():
-        raise ReportError(f"{path} is not a directory (expected a run directory)")
-    run_file = path / RUN_FILE
-    if not run_file.exists():
-        raise ReportError(f"{path} is not a gradproof run: {run_file} is missing")
-    meta = _read_json(run_file)
-    if not isinstance(meta, dict):
-        raise ReportError(f"{run_file} is corrupt: expected a JSON object, found {type(meta).__name__}")
-    records_file, mutants_file = path / RECORDS_FILE, path / MUTANTS_FILE
-    records = _read_csv(records_file, COLUMNS) if records_file.exists() else None
-    mutants = _read_csv(mutants_file, MUTANT_COLUMNS) if mutants_file.exists() else None
+    stored = _open(path)
+    notes = list(stored.notes)
+    records: pd.DataFrame | None = None
+    parts = stored.parts.get(RECORDS.name)
+    legacy = path / LEGACY_RECORDS_FILE
+    if parts is not None and parts.files:
+        records = _frame(read_table(path / RECORDS.path, RECORDS, parts=parts))
+    elif legacy.exists():
+        records, dropped = _read_csv(legacy, RECORDS)
+        notes.extend(dropped)
+    mutants_file = path / MUTANTS_FILE
+    mutants = _read_csv(mutants_file, MUTANTS)[0] if mutants_file.exists() else None
     if records is None and mutants is None:
-        raise ReportError(f"{path} holds no records: {records_file} is missing")
+        raise ReportError(f"{path} holds no records: {path / RECORDS.path} is missing")
     if (records is None or records.empty) and (mutants is None or mutants.empty):
-        status = f" (run.json status: {meta['status']})" if meta.get("status", "finished") != "finished" else ""
-        empty = records_file if records is not None else mutants_file
-        raise ReportError(f"{empty} has no rows: the run is empty{status}")
-    findings, shrunk, total = _read_findings(path / FINDINGS_FILE)
-    return Run(path, meta, records, findings, mutants, shrunk, total)
+        status = stored.status
+        shown = f" (run.json status: {status})" if status != "finished" else ""
+        empty = (legacy if legacy.exists() else path / RECORDS.path) if records is not None else mutants_file
+        raise ReportError(f"{empty} has no rows: the run is empty{shown}")
+    found = read_findings(path)
+    notes.extend(found.notes)
+    return Run(path, stored.meta, records, found.findings, mutants, found.shrunk, found.total, tuple(notes))
 
 
 def _read_text(file: Path) -> str:
@@ -102,39 +160,14 @@ def _read_text(file: Path) -> str:
         raise ReportError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
-def _read_json(file: Path) -> Any:
-    text = _read_text(file)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{file} is corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+def _read_csv(file: Path, spec: TableSpec) -> tuple[pd.DataFrame, list[str]]:
+    """Parse ``file`` as CSV, then convert each declared column to its type, naming bad cells.
 
-
-def _read_findings(file: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Findings, shrunk findings and the total count from ``{"findings": [...], "shrunk": [...], "total": n}``.
-
-    The file may hold fewer findings than ``total`` (the campaign keeps the
-    first ones); a bare JSON list is read as the findings themselves.
+    A torn last line (the file does not end with a newline and the line is
+    short of fields) is dropped and named in the returned notes.
     """
-    if not file.exists():
-        return [], [], 0
-    data = _read_json(file)
-    if isinstance(data, list):
-        data = {"findings": data}
-    if not isinstance(data, dict):
-        raise ReportError(f"{file} is corrupt: expected a JSON object with a findings list")
-    findings, shrunk, total = data.get("findings", []), data.get("shrunk", []), data.get("total")
-    for name, items in (("findings", findings), ("shrunk", shrunk)):
-        if not isinstance(items, list) or not all(isinstance(f, dict) for f in items):
-            raise ReportError(f"{file} is corrupt: {name!r} is not a list of finding objects")
-    if total is not None and not isinstance(total, int):
-        raise ReportError(f"{file} is corrupt: 'total' is not a whole number")
-    return findings, shrunk, len(findings) if total is None else total
-
-
-def _read_csv(file: Path, columns: dict[str, str]) -> pd.DataFrame:
-    """Parse ``file`` as CSV text, then convert each documented column to its type, naming bad cells."""
     text = _read_text(file)
+    notes: list[str] = []
     reader = csv.reader(StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -142,11 +175,16 @@ def _read_csv(file: Path, columns: dict[str, str]) -> pd.DataFrame:
             raise ReportError(f"{file} is empty: not even a header line")
         body, lines = [], []
         start = reader.line_num + 1
+        torn_ok = not text.endswith("\n")
         for fields in reader:
             if not fields:  # a blank line
                 start = reader.line_num + 1
                 continue
             if len(fields) != len(header):
+                last = reader.line_num == text.count("\n") + 1
+                if torn_ok and last and len(fields) < len(header):
+                    notes.append(f"{file}: dropped a torn last line ({reader.line_num})")
+                    break
                 raise ReportError(
                     f"{file} is corrupt: line {reader.line_num} has {len(fields)} fields, expected {len(header)}"
                 )
@@ -156,24 +194,29 @@ def _read_csv(file: Path, columns: dict[str, str]) -> pd.DataFrame:
     except csv.Error as exc:
         raise ReportError(f"{file} is corrupt: line {reader.line_num}: {exc}") from None
     raw = pd.DataFrame(body, columns=header, dtype=str) if body else pd.DataFrame(columns=header, dtype=str)
-    missing = [c for c in columns if c not in raw.columns]
+    declared = {c.name: c.type for c in spec.columns}
+    missing = [c for c in declared if c not in raw.columns and c in _REQUIRED.get(spec.name, declared)]
     if missing:
         raise ReportError(f"{file} is corrupt: missing column(s) {', '.join(missing)}")
-    out = {name: _convert(file, name, raw[name], kind, lines) for name, kind in column_types(columns).items()}
-    extra = {name: raw[name] for name in raw.columns if name not in columns}
-    return pd.DataFrame({**out, **extra})
+    out = {name: _convert(file, name, raw[name], kind, lines) for name, kind in declared.items() if name in raw}
+    extra = {name: raw[name] for name in raw.columns if name not in declared}
+    return pd.DataFrame({**out, **extra}), notes
 
 
-def _convert(file: Path, name: str, col: pd.Series, kind: str, lines: list[int]) -> pd.Series:
-    if kind == "str":
-        return col.astype("string")
-    if kind == "bool":
+_REQUIRED: Final[dict[str, Sequence[str]]] = {MUTANTS.name: MUTANT_COLUMNS}
+"""Columns a CSV table must have (default: all declared); ``mutants.csv`` of older runs lacks the last ones."""
+
+
+def _convert(file: Path, name: str, col: pd.Series, kind: ColumnType, lines: list[int]) -> pd.Series:
+    if kind is ColumnType.STR:
+        return col.astype(_STRINGS)
+    if kind is ColumnType.BOOL:
         low = col.str.strip().str.lower()
         _check(file, name, col, lines, ~low.isin(_TRUE | _FALSE), "true/false")
         return low.isin(_TRUE)
     num = pd.to_numeric(col, errors="coerce")
     blank = col.str.strip().str.lower().isin({"", "nan"})
-    if kind == "int":
+    if kind is ColumnType.INT:
         bad = num.isna() | ~np.isfinite(num) | (num != np.round(num))
         _check(file, name, col, lines, bad, "a whole number")
         return num.astype("int64")

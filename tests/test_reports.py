@@ -14,7 +14,12 @@ import pytest
 
 import reports
 from reports import stats
-from runstore.records import COLUMNS, FINDINGS_FILE, MUTANT_COLUMNS, MUTANTS_FILE, RECORDS_FILE, RUN_FILE
+from reports.load import LEGACY_RECORDS_FILE as RECORDS_FILE
+from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
+from runstore import FINDINGS_FILE, RECORDS, RUN_FILE, ChunkEntry, Record, RunDir, RunKind, Status
+from runstore import MUTANTS as MUTANTS_TABLE
+
+COLUMNS = {c.name: f"{c.type.value}: {c.doc}" for c in RECORDS.columns}
 
 nan = math.nan
 
@@ -71,7 +76,7 @@ def record(
     engine: str = "gradproof",
     run_id: str = "tiny",
 ) -> dict[str, Any]:
-    """One row following runstore.records.COLUMNS; bits_err = log2(ulp + 1), 64 for a failure."""
+    """One row following runstore.RECORDS; bits_err = log2(ulp + 1), 64 for a failure."""
     expr, sexpr, depth, size, ops, points = EXPRESSIONS[expr_id]
     point = points[point_id]
     unsamplable = verdict == "unsamplable"
@@ -135,7 +140,7 @@ def write_run(
     findings: Any = None,
     mutants: str | None = None,
 ) -> Path:
-    """A run directory in the layout of runstore.records."""
+    """A run directory with its records as CSV (as runs before Parquet, or an export, hold them)."""
     path.mkdir(parents=True, exist_ok=True)
     (path / RUN_FILE).write_text(json.dumps(META if meta is None else meta))
     if rows is not None:
@@ -198,7 +203,7 @@ def test_load_keeps_columns_appended_by_newer_campaigns(tmp_path: Path) -> None:
         (lambda run: (run / RUN_FILE).unlink(), "is not a gradproof run: {run}/run.json is missing"),
         (lambda run: (run / RUN_FILE).write_text("{oops"), "{run}/run.json is corrupt: Expecting property name"),
         (lambda run: (run / RUN_FILE).write_text("[1, 2]"), "{run}/run.json is corrupt: expected a JSON object"),
-        (lambda run: (run / RECORDS_FILE).unlink(), "{run} holds no records: {run}/records.csv is missing"),
+        (lambda run: (run / RECORDS_FILE).unlink(), "{run} holds no records: {run}/records is missing"),
         (lambda run: (run / RECORDS_FILE).write_text(""), "{run}/records.csv is empty"),
         (
             lambda run: (run / RECORDS_FILE).write_text(",".join(COLUMNS) + "\n"),
@@ -225,14 +230,6 @@ def test_load_keeps_columns_appended_by_newer_campaigns(tmp_path: Path) -> None:
         (
             lambda run: (run / RECORDS_FILE).write_text((run / RECORDS_FILE).read_text() + "tiny,gradproof,0\n"),
             "{run}/records.csv is corrupt: line 20 has 3 fields, expected 27",
-        ),
-        (
-            lambda run: (run / FINDINGS_FILE).write_text('{"findings": 3}'),
-            "{run}/findings.json is corrupt: 'findings' is not a list of finding objects",
-        ),
-        (
-            lambda run: (run / FINDINGS_FILE).write_text('{"findings": [], "total": "many"}'),
-            "{run}/findings.json is corrupt: 'total' is not a whole number",
         ),
         (
             lambda run: ((run / RECORDS_FILE).unlink(), (run / RECORDS_FILE).mkdir()),
@@ -270,7 +267,65 @@ def test_docs_schema_tables_match_the_contract() -> None:
     text = (Path(__file__).parent.parent / "docs" / "reports.md").read_text()
     rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (.*) \|$", text, re.MULTILINE)
     documented = [(name, f"{kind}: {meaning}".replace("\\|", "|")) for name, kind, meaning in rows]
-    assert documented == [*COLUMNS.items(), *MUTANT_COLUMNS.items()]
+    mutant_docs = [(c.name, f"{c.type.value}: {c.doc}") for c in MUTANTS_TABLE.columns if c.name in MUTANT_COLUMNS]
+    assert documented == [*COLUMNS.items(), *mutant_docs]
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ('{"findings": 3}', "'findings' is not a list of finding objects"),
+        ('{"findings": [], "total": "many"}', "'total' is not a whole number"),
+        ('{"findings": [{"kind": "rule', "findings.json is damaged"),
+    ],
+)
+def test_a_damaged_findings_file_is_salvaged_from_the_log(tmp_path: Path, text: str, note: str) -> None:
+    run = write_run(tmp_path / "run", tiny_records(), findings={"findings": []})
+    (run / FINDINGS_FILE).write_text(text)
+    (run / "findings.jsonl").write_text('{"chunk": 0, "kind": "rule_bug"}\n{"chunk": 1, "kin')
+    loaded = reports.load_run(run)
+    assert loaded.findings == [{"chunk": 0, "kind": "rule_bug"}]
+    assert any(note in n for n in loaded.notes) and any("dropped 1 damaged line" in n for n in loaded.notes)
+
+
+def test_a_torn_last_csv_line_is_dropped_and_named(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", tiny_records())
+    text = (run / RECORDS_FILE).read_text()
+    (run / RECORDS_FILE).write_text(text + "tiny,gradproof,1,(x0 * sin")
+    loaded = reports.load_run(run)
+    assert len(loaded.records) == 18  # type: ignore[arg-type]
+    assert loaded.notes == (f"{run / RECORDS_FILE}: dropped a torn last line (20)",)
+
+
+def _parquet_run(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """The same records written the way campaigns write them: two chunks of Parquet."""
+    with RunDir.create(path, RunKind.CAMPAIGN, {}) as run:
+        for index, chunk in enumerate((rows[:9], rows[9:])):
+            records = [Record(**r) for r in chunk]
+            run.commit_chunk(ChunkEntry(index, rows={"records": len(records)}), {"records": records})
+        run.finish(Status.FINISHED)
+    return path
+
+
+def test_parquet_records_load_like_csv_with_columns_and_filters(tmp_path: Path, tiny: pd.DataFrame) -> None:
+    import pyarrow.dataset as ds
+
+    run = _parquet_run(tmp_path / "pq", tiny_records())
+    df = reports.load(run)
+    pd.testing.assert_frame_equal(df, tiny)
+    some = reports.load(run, columns=["method", "bits_err"], where=ds.field("method") == "engine_f64")
+    assert list(some.columns) == ["method", "bits_err"]
+    assert set(some["method"]) == {"engine_f64"} and len(some) == (tiny["method"] == "engine_f64").sum()
+    assert reports.load_run(run).notes == ()
+
+
+def test_a_torn_parquet_part_is_dropped_and_named(tmp_path: Path) -> None:
+    run = _parquet_run(tmp_path / "pq", tiny_records())
+    part = run / "records" / "part-000001.parquet"
+    part.write_bytes(part.read_bytes()[:-20])
+    loaded = reports.load_run(run)
+    assert len(loaded.records) == 9  # type: ignore[arg-type]
+    assert len(loaded.notes) == 1 and loaded.notes[0].startswith(f"{part}: dropped a damaged part (")
 
 
 def test_not_a_directory(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ import pandas as pd
 
 import reports
 from gradproof.cli import main
-from runstore.records import COLUMNS
+from runstore import RECORDS
 from verification.campaign import CampaignConfig, run_campaign
+
+COLUMNS = [c.name for c in RECORDS.columns]
 
 
 def test_report_of_a_real_campaign(tmp_path: Path) -> None:

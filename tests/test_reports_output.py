@@ -17,8 +17,9 @@ import pytest
 import reports
 from gradproof.cli import main
 from reports import build
+from reports.load import LEGACY_RECORDS_FILE as RECORDS_FILE
 from reports.vcurve import central_step, sample_vcurves, vcurve
-from runstore.records import RECORDS_FILE, RUN_FILE
+from runstore import RUN_FILE
 from tests.test_reports import META, MUTANTS, baseline_records, tiny_records, write_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

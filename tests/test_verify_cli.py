@@ -46,7 +46,7 @@ def test_per_op_sweep_writes_its_table(tmp_path: Path, capsys: pytest.CaptureFix
     with open(out / PER_OP_FILE, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["op"], r["input"]) for r in rows] == [("exp", "0"), ("truediv", "0"), ("truediv", "1")]
-    assert all(r["meets_target"] == "True" and int(r["points"]) == 200 for r in rows)
+    assert all(r["meets_target"] == "yes" and int(r["points"]) == 200 for r in rows)
     assert "3/3 partials within" in capsys.readouterr().out
 
 

@@ -1,41 +1,55 @@
-"""The campaign run loop: chunks in worker processes, records written as they arrive, bugs shrunk.
+"""The campaign run loop: chunks on an executor, each committed to the run directory as it arrives, bugs shrunk.
 
 A campaign draws expression trees and candidate points in chunks; each chunk
 is one seeded Hypothesis run (:mod:`verification.chunks`), so a chunk can be
-replayed exactly and a failure in it shrunk. Each expression is checked by
-:func:`verification.case.check_case` and judged by :mod:`verification.judging`.
+replayed exactly on any worker and a failure in it shrunk. Each expression is
+checked by :func:`verification.case.check_case` and judged by
+:mod:`verification.judging`.
 
-Chunks run in worker processes; the parent appends their records to
-``records.csv`` as they arrive, so an interrupted campaign keeps what
-finished. Each rule bug found is then shrunk by Hypothesis, replaying its
-chunk with a test that fails on that kind of bug, and reported with a sympy
-expression and a reproduction (:mod:`verification.shrink`,
-:mod:`verification.reproduce`).
+Chunks run on local worker processes or a Dask cluster
+(:mod:`verification.parallel`, :mod:`verification.dask_executor`), produced
+lazily; the parent commits each chunk's records (a Parquet part), findings
+and counts to the run directory (:class:`runstore.RunDir`) as it arrives, so
+an interrupted or killed campaign keeps what finished and ``resume`` runs only
+the chunks that are missing, ending with the records of an uninterrupted run.
+Each rule bug found is then shrunk by Hypothesis, replaying its chunk with a
+test that fails on that kind of bug, and reported with a sympy expression and
+a reproduction (:mod:`verification.shrink`, :mod:`verification.reproduce`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runstore.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
+from runstore import (
+    FINDINGS_FILE,
+    FINDINGS_KEPT,
+    RECORDS,
+    ChunkEntry,
+    RunDir,
+    RunKind,
+    RunStoreError,
+    Status,
+    read_findings,
+)
 from verification.campaign_config import CampaignConfig
 from verification.case import CaseResult, check_case, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
-from verification.parallel import init_worker, unordered_map
+from verification.parallel import Executor, LocalWorkers
 from verification.progress import PROGRESS_INTERVAL, Progress
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
+from verification.tallies import FindingTally, RatioSample
+from verification.versions import versions
 
 # The names this module exported before it was split stay importable from it.
 __all__ = [
@@ -51,17 +65,15 @@ __all__ = [
     "shrink_finding",
     "reproduction",
     "high_precision",
+    "config_from_options",
+    "campaign_meta",
     "FINDINGS_KEPT",
 ]
-
-FINDINGS_KEPT = 200
-"""Findings written in full to ``findings.json`` (the file stays readable; every finding's record is in
-``records.csv`` and the file states the total)."""
 
 
 @dataclass
 class CampaignResult:
-    """Summary of a finished or interrupted campaign."""
+    """Summary of a finished or interrupted campaign (``resumed``: expressions a previous session had done)."""
 
     out_dir: Path
     status: str
@@ -71,115 +83,186 @@ class CampaignResult:
     findings: list[dict[str, Any]]
     shrunk: list[dict[str, Any]]
     seconds: float
-    ratios: list[float]
+    ratios: RatioSample
     times: dict[str, float]
+    resumed: int = 0
+    finding_counts: Counter[str] = dataclasses.field(default_factory=Counter)
 
     @property
     def bugs(self) -> list[dict[str, Any]]:
-        """Findings whose verdict makes the campaign fail."""
+        """The kept findings whose verdict makes the campaign fail (all are counted in ``finding_counts``)."""
         return [f for f in self.findings if f["kind"] in BUG_VERDICTS]
+
+    @property
+    def bug_counts(self) -> dict[str, int]:
+        """Findings per verdict that makes the campaign fail, over the whole run."""
+        return {k: n for k, n in sorted(self.finding_counts.items()) if k in BUG_VERDICTS}
+
+
+def config_from_options(options: Mapping[str, Any]) -> CampaignConfig:
+    """The campaign configuration recorded in ``run.json``'s ``options`` (RunStoreError when it is not one)."""
+    names = {f.name for f in dataclasses.fields(CampaignConfig)}
+    values = {k: v for k, v in options.items() if k in names}
+    for name in ("ops", "plugins"):
+        if isinstance(values.get(name), list):
+            values[name] = tuple(values[name])
+    try:
+        return CampaignConfig(**values)
+    except TypeError as exc:
+        raise RunStoreError(f"run.json options are not a campaign's: {exc}") from None
 
 
 def _chunk_task(args: tuple[CampaignConfig, int, str]) -> ChunkResult:
     return run_chunk(*args)
 
 
-def _iter_chunks(config: CampaignConfig, jobs: int, run_id: str) -> Iterator[ChunkResult]:
-    tasks = [(config, i, run_id) for i in range(len(config.chunks()))]
-    return unordered_map(_chunk_task, tasks, jobs=jobs, initializer=init_worker, initargs=(config.plugins,))
-
-
-def run_campaign(
-    config: CampaignConfig,
-    out_dir: Path,
-    *,
-    jobs: int = 1,
-    progress: bool = True,
-    progress_interval: float = PROGRESS_INTERVAL,
-) -> CampaignResult:
-    """Run the campaign, writing ``run.json``, ``records.csv`` and ``findings.json`` into ``out_dir``.
-
-    ``KeyboardInterrupt`` stops it: what finished stays on disk, ``run.json``
-    says ``"status": "interrupted"``, and the result is returned with that status.
-    Progress goes to stderr (:class:`~verification.progress.Progress`) unless ``progress`` is false.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = out_dir.name
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    meta: dict[str, Any] = {
-        "run_id": run_id,
-        "kind": "campaign",
+def campaign_meta(config: CampaignConfig, jobs: int) -> dict[str, Any]:
+    """What ``run.json`` records about a new campaign before it starts."""
+    return {
         "engine": config.engine,
         "versions": versions(),
         "seed": config.seed,
         "options": {**asdict(config), "jobs": jobs},
         "command": sys.argv,
-        "started": started.isoformat(),
-        "status": "running",
     }
-    write_json(out_dir / RUN_FILE, meta)
-    counts: Counter[str] = Counter()
-    findings: list[dict[str, Any]] = []
-    ratios: list[float] = []
-    times: dict[str, float] = {}
-    expressions = records = 0
-    status = "finished"
-    bar = Progress(config.examples, "expr", enabled=progress, interval=progress_interval)
-    with open(out_dir / RECORDS_FILE, "w", newline="") as fh:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS))
-        writer.writeheader()
-        fh.write(buffer.getvalue())
-        fh.flush()
-        try:
-            for chunk in _iter_chunks(config, jobs, run_id):
-                buffer.seek(0)
-                buffer.truncate()
-                writer.writerows(chunk.rows)
-                fh.write(buffer.getvalue())  # one write: an interrupt never leaves half a chunk
-                fh.flush()
-                records += len(chunk.rows)
-                expressions += chunk.expressions
-                counts.update(chunk.counts)
-                findings.extend(chunk.findings)
-                ratios.extend(chunk.ratios)
-                merge_times(times, chunk.times)
-                bar.update(chunk.expressions, bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
-        except KeyboardInterrupt:
-            status = "interrupted"
-        finally:
-            bar.close()
-    shrunk: list[dict[str, Any]] = []
-    if status == "finished":
-        try:
-            shrunk = shrink_all(config, findings)
-        except KeyboardInterrupt:
-            status = "interrupted"
-    seconds = time.perf_counter() - t0
-    result = CampaignResult(out_dir, status, expressions, records, counts, findings, shrunk, seconds, ratios, times)
-    write_json(
-        out_dir / FINDINGS_FILE, {"shrunk": shrunk, "findings": findings[:FINDINGS_KEPT], "total": len(findings)}
+
+
+def run_campaign(
+    config: CampaignConfig,
+    out_dir: Path | RunDir,
+    *,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    progress: bool = True,
+    progress_interval: float = PROGRESS_INTERVAL,
+    resume: bool = False,
+) -> CampaignResult:
+    """Run the campaign into the run directory ``out_dir`` (see :mod:`runstore.layout`), or an open one.
+
+    With ``resume``, ``out_dir`` holds an unfinished run of ``config`` and
+    only its missing chunks run. ``KeyboardInterrupt`` (Ctrl-C, SIGTERM) stops
+    it: what finished stays on disk, ``run.json`` says ``"status":
+    "interrupted"``, and the result is returned with that status. Progress
+    goes to stderr (:class:`~verification.progress.Progress`) unless ``progress`` is false.
+    """
+    executor = executor if executor is not None else LocalWorkers(jobs, config.plugins)
+    if isinstance(out_dir, RunDir):
+        run = out_dir
+    elif resume:
+        run = RunDir.resume(out_dir, RunKind.CAMPAIGN)
+    else:
+        run = RunDir.create(out_dir, RunKind.CAMPAIGN, campaign_meta(config, jobs))
+    with run:
+        return _run(config, run, executor, jobs, progress, progress_interval)
+
+
+@dataclass
+class _Totals:
+    """What the committed chunks add up to."""
+
+    expressions: int = 0
+    records: int = 0
+    counts: Counter[str] = dataclasses.field(default_factory=Counter)
+    ratios: RatioSample = dataclasses.field(default_factory=RatioSample)
+    times: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def add(self, entry: ChunkEntry) -> None:
+        counts = Counter(entry.counts)
+        self.expressions += counts.pop("expressions", 0)
+        self.records += entry.rows.get(RECORDS.name, 0)
+        self.counts.update(counts)
+        self.ratios.extend(entry.samples.get("ratios", ()))
+        merge_times(self.times, entry.times)
+
+
+def _entry(chunk: ChunkResult) -> ChunkEntry:
+    return ChunkEntry(
+        chunk.index,
+        rows={RECORDS.name: len(chunk.rows)},
+        findings=len(chunk.findings),
+        counts={**chunk.counts, "expressions": chunk.expressions},
+        times=chunk.times,
+        samples={"ratios": chunk.ratios},
     )
-    meta.update(
-        finished=datetime.now(UTC).isoformat(),
-        status=status,
+
+
+def _chunks(config: CampaignConfig, done: Mapping[int, ChunkEntry], run_id: str) -> Iterator[tuple[Any, ...]]:
+    """The tasks of the chunks not yet done, produced one at a time."""
+    for index in range(config.chunk_count):
+        if index not in done:
+            yield (config, index, run_id)
+
+
+def _run(
+    config: CampaignConfig, run: RunDir, executor: Executor, jobs: int, progress: bool, interval: float
+) -> CampaignResult:
+    t0 = time.perf_counter()
+    totals = _Totals()
+    for entry in run.chunks.values():
+        totals.add(entry)
+    resumed = totals.expressions
+    findings = FindingTally(FINDINGS_KEPT)
+    if run.chunks:
+        findings.extend(read_findings(run.path).findings)
+    status = Status.FINISHED
+    remaining = config.chunk_count - len(run.chunks)
+    bar = Progress(config.examples - resumed, "expr", enabled=progress, interval=interval)
+    try:
+        tasks = _chunks(config, run.chunks, str(run.meta["run_id"]))
+        for chunk in executor.map_unordered(_chunk_task, tasks, count=remaining):
+            if chunk.index in run.chunks:
+                continue  # a chunk Dask ran twice: it is written once
+            entry = _entry(chunk)
+            run.commit_chunk(entry, {RECORDS.name: chunk.rows}, chunk.findings)
+            totals.add(entry)
+            findings.extend(chunk.findings)
+            bar.update(chunk.expressions, bugs=sum(n for k, n in findings.counts.items() if k in BUG_VERDICTS))
+            run.check_stop()
+    except KeyboardInterrupt:
+        status = Status.INTERRUPTED
+    finally:
+        bar.close()
+    shrunk: list[dict[str, Any]] = []
+    if status is Status.FINISHED:
+        try:
+            shrunk = shrink_all(config, findings.kept)
+        except KeyboardInterrupt:
+            status = Status.INTERRUPTED
+    seconds = time.perf_counter() - t0
+    result = CampaignResult(
+        run.path,
+        status.value,
+        totals.expressions,
+        totals.records,
+        totals.counts,
+        findings.kept,
+        shrunk,
+        seconds,
+        totals.ratios,
+        totals.times,
+        resumed,
+        findings.counts,
+    )
+    total = sum(findings.counts.values())
+    run.write_json(FINDINGS_FILE, {"shrunk": shrunk, "findings": findings.kept[:FINDINGS_KEPT], "total": total})
+    run.finish(
+        status,
         seconds=round(seconds, 3),
         counts=_count_summary(result),
         throughput={
-            "expressions_per_second": round(expressions / seconds, 2) if seconds > 0 else None,
+            "expressions_per_second": round((totals.expressions - resumed) / seconds, 2) if seconds > 0 else None,
             "jobs": jobs,
+            "executor": executor.describe(),
             "cpu_count": os.cpu_count(),
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         },
     )
-    write_json(out_dir / RUN_FILE, meta)
     return result
 
 
 def _count_summary(result: CampaignResult) -> dict[str, Any]:
     c = result.counts
-    ratios = sorted(result.ratios)
+    ratios = result.ratios
     return {
         "expressions": result.expressions,
         "points": c["points"],
@@ -188,13 +271,14 @@ def _count_summary(result: CampaignResult) -> dict[str, Any]:
         "unsamplable": c["unsamplable"],
         "unsupported_expressions": c["unsupported_expressions"],
         "timeouts": c["timeouts"],
-        "findings": dict(Counter(f["kind"] for f in result.findings)),
-        "rule_bugs": sum(1 for f in result.findings if f["kind"] == "rule_bug"),
+        "findings": dict(result.finding_counts),
+        "rule_bugs": result.finding_counts["rule_bug"],
         "oracle_checks": c["oracle_checks"],
         "oracle_mismatches": c["oracle_mismatches"],
         "f64_error_over_bound": {
-            "median": ratios[len(ratios) // 2] if ratios else None,
-            "max": ratios[-1] if ratios else None,
+            "median": ratios.median(),
+            "max": ratios.maximum if ratios.seen else None,
+            "median_from_sample": ratios.sampled,
         },
         "verdicts": {k[len("verdict_") :]: v for k, v in sorted(c.items()) if k.startswith("verdict_")},
         "seconds_by_stage": {k: round(v, 3) for k, v in sorted(result.times.items())},

@@ -29,7 +29,15 @@ class CampaignConfig:
     max_shrinks: int = 3
     expr_timeout: float = 30.0
 
-    def chunks(self) -> list[int]:
-        """Number of expressions of each chunk."""
-        full, rest = divmod(self.examples, self.chunk)
-        return [self.chunk] * full + ([rest] if rest else [])
+    @property
+    def chunk_count(self) -> int:
+        """Number of chunks (the last one may be smaller)."""
+        return -(-self.examples // self.chunk)
+
+    def chunk_size(self, index: int) -> int:
+        """Number of expressions of chunk ``index``."""
+        return min(self.chunk, self.examples - index * self.chunk)
+
+    def chunk_start(self, index: int) -> int:
+        """``expr_id`` of the first expression of chunk ``index``."""
+        return index * self.chunk

@@ -9,7 +9,7 @@ For an expression :func:`check_case`
 3. runs the engine under test in float64 and, when it has one, at high
    precision, and the float64 references (sympy's derivative in float64,
    central differences, Richardson, complex step);
-4. writes one record per point x variable x method (:mod:`runstore.records`)
+4. writes one record per point x variable x method (:class:`runstore.Record`)
    with the verdict of :func:`verification.judging.verdict`.
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff import get_op
+from runstore import Record
 from verification.bounds import HP_DPS, SAFETY, Analysis, analyse
 from verification.campaign_config import CampaignConfig
 from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
@@ -40,7 +41,7 @@ __all__ = ["CaseResult", "FoundBug", "check_case", "high_precision", "engines_fo
 class CaseResult:
     """Records, counts and findings of one expression."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Record] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     findings: list[dict[str, Any]] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
@@ -257,8 +258,8 @@ def _check_point(
                 allowed = SAFETY * analysis.grad_bounds[k] + ulp(truths[k])
                 result.ratios.append(float(abs(grad - truths[k]) / allowed) if allowed > 0 else 0.0)
             m = measure(grad, truths[k]) if certified is not None else None
-            row = dict(base)
-            row.update(
+            row = Record(
+                **base,
                 point_id=point_id,
                 point=point_text,
                 variable=k,
@@ -286,22 +287,22 @@ def _check_point(
                 result.findings.append(_finding(row, found, analysis, k))
 
 
-def _finding(row: dict[str, Any], found: str, analysis: Analysis, k: int) -> dict[str, Any]:
-    hp = row["method"] == "engine_hp"
+def _finding(row: Record, found: str, analysis: Analysis, k: int) -> dict[str, Any]:
+    hp = row.method == "engine_hp"
     return {
         "kind": found,
-        "method": row["method"],
-        "expr_id": row["expr_id"],
-        "expr": row["expr"],
-        "sympy_expr": row["sympy_expr"],
-        "ops": row["ops"],
-        "point": row["point"],
+        "method": row.method,
+        "expr_id": row.expr_id,
+        "expr": row.expr,
+        "sympy_expr": row.sympy_expr,
+        "ops": row.ops,
+        "point": row.point,
         "variable": k,
-        "value": row["value"],
-        "true_value": row["true_value"],
-        "grad": row["grad"],
-        "true_grad": row["true_grad"],
-        "ulp_err": row["ulp_err"],
+        "value": row.value,
+        "true_value": row.true_value,
+        "grad": row.grad,
+        "true_grad": row.true_grad,
+        "ulp_err": row.ulp_err,
         "allowed_abs_err": float(SAFETY * (analysis.grad_bounds_hp[k] if hp else analysis.grad_bounds[k])),
-        "exception": row["exception"],
+        "exception": row.exception,
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff import get_op
+from runstore import Record
 from verification.campaign_config import CampaignConfig
 from verification.case import check_case, engines_for
 from verification.engines import Engine
@@ -28,7 +29,7 @@ class ChunkResult:
     """What one chunk sends back to the parent."""
 
     index: int
-    rows: list[dict[str, Any]]
+    rows: list[Record]
     counts: Counter[str]
     findings: list[dict[str, Any]]
     ratios: list[float]
@@ -73,12 +74,11 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
     skipped and counted under ``timeouts``.
     """
     engine, hp_engine = engines_for(config.engine)
-    sizes = config.chunks()
-    first = sum(sizes[:index])
+    size, first = config.chunk_size(index), config.chunk_start(index)
     out = ChunkResult(index, [], Counter(), [], [], 0)
 
     def body(case: Case) -> None:
-        if out.expressions >= sizes[index]:
+        if out.expressions >= size:
             return
         tree, cands = case
         try:
@@ -106,8 +106,6 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         merge_times(out.times, res.times)
 
     t0 = time.perf_counter()
-    run_cases(
-        chunk_strategy(config, engine), body, seed=chunk_seed(config, index), max_examples=sizes[index], shrink=False
-    )
+    run_cases(chunk_strategy(config, engine), body, seed=chunk_seed(config, index), max_examples=size, shrink=False)
     out.times["chunk_total"] = time.perf_counter() - t0
     return out

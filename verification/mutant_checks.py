@@ -37,12 +37,13 @@ import math
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
 from autodiff import Op, get_op, sympy_backend
+from runstore import MutantRow
 from verification.bounds import HP_DPS, analyse
 from verification.campaign_config import CampaignConfig
 from verification.case import CaseResult, check_case, high_precision
@@ -112,26 +113,8 @@ class Equivalence:
     reason: str
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One mutant through one method."""
-
-    mutant: str
-    kind: str
-    size: float
-    method: str
-    killed: bool
-    examples_to_kill: float
-    time_to_kill: float
-    target: str
-    examples_tried: int
-    detail: str
-
-    def row(self) -> dict[str, Any]:
-        """The CSV row (``killed`` as yes/no)."""
-        out = asdict(self)
-        out["killed"] = "yes" if self.killed else "no"
-        return out
+Outcome = MutantRow
+"""One mutant through one method: a row of ``mutants.csv`` (:data:`runstore.MUTANTS`)."""
 
 
 @dataclass(frozen=True)
@@ -309,12 +292,11 @@ def _tally_campaign(res: CaseResult, methods: Sequence[str], tallies: dict[str, 
         tally = tallies[m]
         tally.tried += 1
         tally.spent += shared + res.times.get(_OWN_STAGE[m], 0.0)
-        bad = next((r for r in res.rows if r["method"] == m and r["verdict"] in BUG_VERDICTS), None)
+        bad = next((r for r in res.rows if r.method == m and r.verdict in BUG_VERDICTS), None)
         if bad is not None:
             tally.kill(
                 index,
-                f"{bad['verdict']} on {bad['expr']} at {bad['point']}, d/dx{bad['variable']}: "
-                f"{bad['grad']!r}, true {bad['true_grad']!r}",
+                f"{bad.verdict} on {bad.expr} at {bad.point}, d/dx{bad.variable}: {bad.grad!r}, true {bad.true_grad!r}",
             )
 
 

@@ -8,20 +8,17 @@ How each method kills a mutant, and how equivalent mutants are proven apart, is
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from autodiff import get_op, op_names
-from runstore.records import MUTANT_COLUMNS, MUTANTS_FILE, RUN_FILE, versions, write_json
+from runstore import EQUIVALENTS, MUTANTS, EquivalentRow, MutantRow, RunDir, RunKind, Status
 from verification.detection import ENGINE_TARGET, METHODS
 from verification.errors import UsageError
 from verification.mutant_checks import (
@@ -37,8 +34,9 @@ from verification.mutant_checks import (
     run_mutant,
 )
 from verification.mutants import RELATIVE_SIZES, Mutant, all_mutants, engine_mutants, rule_mutants
-from verification.parallel import init_worker, unordered_map
+from verification.parallel import Executor, LocalWorkers
 from verification.progress import PROGRESS_INTERVAL, Progress
+from verification.versions import versions
 
 __all__ = [
     "METHODS",
@@ -61,9 +59,7 @@ __all__ = [
 ]
 
 
-EQUIVALENTS_FILE = "equivalents.csv"
-_COLUMNS = (*MUTANT_COLUMNS, "target", "examples_tried", "detail")
-"""The report's columns, then the mutated target, expressions tried and what killed it."""
+EQUIVALENTS_FILE = EQUIVALENTS.path
 
 
 @dataclass
@@ -115,12 +111,6 @@ def _task(args: tuple[str, MutateConfig]) -> MutantResult:
     return run_mutant(_TASK_MUTANTS[name], config)
 
 
-def _iter_results(mutants: Sequence[Mutant], config: MutateConfig, jobs: int) -> Iterator[MutantResult]:
-    if jobs <= 1:
-        return (run_mutant(m, config) for m in mutants)
-    return unordered_map(_task, [(m.name, config) for m in mutants], jobs=jobs, initializer=init_worker)
-
-
 def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[str, Any]:
     """Per method: scored mutants, kills, score and smallest relative size killed; plus the whole harness."""
     scored = [r for r in results if not r.equivalence.equivalent]
@@ -163,22 +153,12 @@ def summarise(results: Sequence[MutantResult], methods: Sequence[str]) -> dict[s
     }
 
 
-def _append(fh: Any, rows: list[dict[str, Any]], columns: Sequence[str], *, header: bool = False) -> None:
-    """Write ``rows`` in one call, so an interrupt never leaves half a mutant in the file."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns))
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    fh.write(buffer.getvalue())
-    fh.flush()
-
-
 def run_mutation(
     config: MutateConfig,
     out_dir: Path,
     *,
     jobs: int = 1,
+    executor: Executor | None = None,
     progress: bool = True,
     progress_interval: float = PROGRESS_INTERVAL,
     on_result: Callable[[MutantResult], None] | None = None,
@@ -187,65 +167,61 @@ def run_mutation(
 
     ``mutants.csv`` gets one row per scored mutant and applicable method,
     ``equivalents.csv`` the same rows (plus the reason) for proven-equivalent
-    mutants, ``run.json`` the metadata and the summary. ``KeyboardInterrupt``
+    mutants, both rewritten atomically as each mutant finishes; ``run.json``
+    the metadata and the summary. ``KeyboardInterrupt`` (Ctrl-C, SIGTERM)
     keeps what finished and marks the run ``interrupted``.
     """
     mutants = select_mutants(config.ops)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC)
+    executor = executor if executor is not None else LocalWorkers(jobs)
     t0 = time.perf_counter()
     not_applicable = {"prover": [m.name for m in mutants if m.op is None]} if "prover" in config.methods else {}
     meta: dict[str, Any] = {
-        "run_id": out_dir.name,
-        "kind": "mutation",
         "engine": "gradproof",
         "versions": versions(),
         "seed": config.seed,
         "options": {**asdict(config), "jobs": jobs},
         "gradcheck": {"eps": GRADCHECK_EPS, "atol": GRADCHECK_ATOL, "rtol": GRADCHECK_RTOL},
         "command": sys.argv,
-        "started": started.isoformat(),
-        "status": "running",
         "not_applicable": not_applicable,
     }
-    write_json(out_dir / RUN_FILE, meta)
     results: list[MutantResult] = []
-    status = "finished"
-    bar = Progress(len(mutants), "mutant", enabled=progress, interval=progress_interval)
-    eq_columns = (*_COLUMNS, "reason")
-    with (
-        open(out_dir / MUTANTS_FILE, "w", newline="") as scored,
-        open(out_dir / EQUIVALENTS_FILE, "w", newline="") as equivalent,
-    ):
-        _append(scored, [], _COLUMNS, header=True)
-        _append(equivalent, [], eq_columns, header=True)
+    scored: list[MutantRow] = []
+    equivalent: list[EquivalentRow] = []
+    status = Status.FINISHED
+    with RunDir.create(out_dir, RunKind.MUTATION, meta) as run:
+        run.write_table(MUTANTS, scored)
+        run.write_table(EQUIVALENTS, equivalent)
+        bar = Progress(len(mutants), "mutant", enabled=progress, interval=progress_interval)
         try:
-            for result in _iter_results(mutants, config, jobs):
-                rows = [o.row() for o in result.outcomes]
+            tasks = ((m.name, config) for m in mutants)
+            for result in executor.map_unordered(_task, tasks, count=len(mutants)):
                 if result.equivalence.equivalent:
-                    _append(equivalent, [{**r, "reason": result.equivalence.reason} for r in rows], eq_columns)
+                    reason = result.equivalence.reason
+                    equivalent.extend(EquivalentRow(**asdict(o), reason=reason) for o in result.outcomes)
+                    run.write_table(EQUIVALENTS, equivalent)
                 else:
-                    _append(scored, rows, _COLUMNS)
+                    scored.extend(result.outcomes)
+                    run.write_table(MUTANTS, scored)
                 results.append(result)
                 bar.update(1)
                 if on_result is not None:
                     on_result(result)
+                run.check_stop()
         except KeyboardInterrupt:
-            status = "interrupted"
+            status = Status.INTERRUPTED
         finally:
             bar.close()
-    seconds = time.perf_counter() - t0
-    summary = summarise(results, config.methods)
-    meta.update(
-        finished=datetime.now(UTC).isoformat(),
-        status=status,
-        seconds=round(seconds, 3),
-        counts=summary,
-        throughput={
-            "mutants_per_second": round(len(results) / seconds, 3) if seconds > 0 else None,
-            "jobs": jobs,
-            "cpu_count": os.cpu_count(),
-        },
-    )
-    write_json(out_dir / RUN_FILE, meta)
-    return MutationResult(out_dir, status, config, results, not_applicable, seconds, summary)
+        seconds = time.perf_counter() - t0
+        summary = summarise(results, config.methods)
+        run.finish(
+            status,
+            seconds=round(seconds, 3),
+            counts=summary,
+            throughput={
+                "mutants_per_second": round(len(results) / seconds, 3) if seconds > 0 else None,
+                "jobs": jobs,
+                "executor": executor.describe(),
+                "cpu_count": os.cpu_count(),
+            },
+        )
+    return MutationResult(out_dir, status.value, config, results, not_applicable, seconds, summary)

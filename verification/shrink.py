@@ -31,7 +31,6 @@ def shrink_finding(config: CampaignConfig, finding: dict[str, Any]) -> tuple[Exp
     engine, hp_engine = engines_for(config.engine)
     target = (finding["kind"], finding["method"])
     index = int(finding["chunk"])
-    sizes = config.chunks()
     caught: list[FoundBug] = []
 
     def body(case: Case) -> None:
@@ -44,7 +43,11 @@ def shrink_finding(config: CampaignConfig, finding: dict[str, Any]) -> tuple[Exp
 
     try:
         run_cases(
-            chunk_strategy(config, engine), body, seed=chunk_seed(config, index), max_examples=sizes[index], shrink=True
+            chunk_strategy(config, engine),
+            body,
+            seed=chunk_seed(config, index),
+            max_examples=config.chunk_size(index),
+            shrink=True,
         )
     except FoundBug:
         pass

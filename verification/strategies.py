@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from hypothesis.strategies._internal.deferred import DeferredStrategy  # no public way to name a deferred level
+from hypothesis.strategies._internal.strategies import calc_label_from_cls
 
 from autodiff import Domain, Op, get_op, in_domain, op_names
 from verification.bounds import analyse
@@ -147,7 +149,24 @@ def expressions(
 
 def _level(leaves: st.SearchStrategy[Expr], inner: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
     """A leaf (one time in three) or an op over the level below."""
-    return st.deferred(lambda: st.one_of(leaves, inner, inner))
+    return _Level(lambda: st.one_of(leaves, inner, inner))
+
+
+class _Level(DeferredStrategy[Expr]):
+    """``st.deferred`` whose repr is one short line.
+
+    A deferred strategy's repr spells out the strategy it wraps, so the repr
+    of the top level grows exponentially with ``max_depth``; Hypothesis builds
+    it when a filter retries a draw (hundreds of MB at depth 4). Drawing, and
+    the label Hypothesis tracks draws by, are exactly those of ``st.deferred``.
+    """
+
+    @property
+    def class_label(self) -> int:
+        return DeferredStrategy.LABELS.get(DeferredStrategy) or calc_label_from_cls(DeferredStrategy)
+
+    def __repr__(self) -> str:
+        return "expression_level(...)"
 
 
 def _consts_in(consts: st.SearchStrategy[Const], dom: Domain) -> st.SearchStrategy[Const]:

@@ -22,29 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autodiff import Op, get_op, in_domain
+from runstore import PerOpRow
 from verification.engines import BuiltinEngine, Engine
 from verification.expr import Apply, Var
 from verification.metrics import ulp_distance
 from verification.references import DEFAULT_CAP_BITS, Reference
 from verification.strategies import parameter_values
 
-__all__ = ["MEDIAN_TARGET", "MAX_TARGET", "OpAccuracy", "random_float", "sweep_op", "PER_OP_COLUMNS"]
+__all__ = ["MEDIAN_TARGET", "MAX_TARGET", "OpAccuracy", "random_float", "sweep_op"]
 
 MEDIAN_TARGET = 1.0
 MAX_TARGET = 4.0
-
-PER_OP_COLUMNS = (
-    "op",
-    "input",
-    "points",
-    "skipped",
-    "unsamplable",
-    "median_ulp",
-    "p99_ulp",
-    "max_ulp",
-    "worst_point",
-    "meets_target",
-)
 
 
 @dataclass(frozen=True)
@@ -66,20 +54,20 @@ class OpAccuracy:
         """Whether median and max are within the targets."""
         return self.points > 0 and self.median_ulp <= MEDIAN_TARGET and self.max_ulp <= MAX_TARGET
 
-    def row(self) -> dict[str, object]:
-        """The CSV row (``PER_OP_COLUMNS``)."""
-        return {
-            "op": self.op,
-            "input": self.input,
-            "points": self.points,
-            "skipped": self.skipped,
-            "unsamplable": self.unsamplable,
-            "median_ulp": self.median_ulp,
-            "p99_ulp": self.p99_ulp,
-            "max_ulp": self.max_ulp,
-            "worst_point": self.worst_point,
-            "meets_target": self.meets_target,
-        }
+    def row(self) -> PerOpRow:
+        """The row of ``per_op.csv`` (:data:`runstore.PER_OP`)."""
+        return PerOpRow(
+            self.op,
+            self.input,
+            self.points,
+            self.skipped,
+            self.unsamplable,
+            self.median_ulp,
+            self.p99_ulp,
+            self.max_ulp,
+            self.worst_point,
+            self.meets_target,
+        )
 
 
 def random_float(rng: random.Random) -> float:
