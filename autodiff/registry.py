@@ -18,7 +18,10 @@ A declaration holds
   functions, independent of the (numerically careful) forward;
 * ``param_examples`` -- for ops with parameters, representative parameter
   values (one tuple per example) at which the prover checks the rule when the
-  domain depends on the parameters.
+  domain depends on the parameters;
+* ``spelling`` -- how engines that are not ours write the op (method, operator,
+  reflected operator, PyTorch function); derived from the name and template
+  unless given (see :mod:`autodiff.spelling`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from autodiff.errors import DomainError, OpDeclarationError, UnknownOpError
+from autodiff.spelling import Spelling, derive_spelling
 
 if TYPE_CHECKING:
     from autodiff.backends import Backend
@@ -39,6 +43,7 @@ __all__ = [
     "Domain",
     "Kink",
     "Op",
+    "Spelling",
     "REALS",
     "POSITIVE",
     "NONNEGATIVE",
@@ -141,6 +146,7 @@ class Op:
     template: str | None = None
     doc: str = ""
     param_examples: tuple[tuple[float, ...], ...] = ()
+    spelling: Spelling | None = None
     is_restricted: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +159,11 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}/{self.arity}>"
+
+    @property
+    def spelled(self) -> Spelling:
+        """How engines that are not ours write this op (declared, or derived from name and template)."""
+        return derive_spelling(self.name, self.template, self.arity, self.params, self.spelling)
 
     def format(self, *args: str) -> str:
         """Source form of an application, e.g. ``(x + y)`` or ``tanh(x)``."""
@@ -289,6 +300,7 @@ def defop(
     template: str | None = None,
     doc: str | None = None,
     param_examples: Sequence[Sequence[float]] = (),
+    spelling: Spelling | None = None,
     register: bool = True,
     replace_existing: bool = False,
 ) -> Op:
@@ -299,7 +311,9 @@ def defop(
 
     ``arity`` defaults to the number of inputs ``forward`` takes after ``m`` and
     the parameters. ``param_examples`` lists representative parameter tuples
-    (each inside ``param_domain``) for the prover. With ``register=False`` the op is usable (call it on Values)
+    (each inside ``param_domain``) for the prover. ``spelling`` says how other
+    engines write the op when the default (a Python operator for an operator
+    template, else the method and torch function of the op's name) is wrong. With ``register=False`` the op is usable (call it on Values)
     but not listed in the registry, as mutants are.
     """
     if not isinstance(name, str) or not name.isidentifier():
@@ -352,6 +366,7 @@ def defop(
         template=template,
         doc=doc if doc is not None else (inspect.getdoc(forward) or ""),
         param_examples=examples,
+        spelling=spelling,
     )
     _check_signature(op)
     if register:

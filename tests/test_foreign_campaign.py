@@ -56,7 +56,7 @@ def test_a_correct_engine_has_no_finding_and_gets_a_report(
     code, findings, text = _verify("Value", tmp_path / "ok", capsys, "--report")
     assert code == 0, text
     assert findings["findings"] == []
-    assert "supported ops (10): add, sub, mul, truediv, neg, pow_const, exp, log, tanh, relu" in text
+    assert "supported ops (10): add, sub, neg, mul, truediv, pow_const, exp, log, tanh, relu" in text
     assert "kink convention: relu'(0) = 0.0" in text
     html = (tmp_path / "ok" / "report" / "report.html").read_text()
     assert "tests/planted_engines.py:Value" in html

@@ -6,7 +6,9 @@ detail (``verification.prove``, ``verification.strategies``,
 """
 
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
-from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
+from verification.engine_api import Engine, Evaluation
+from verification.engine_spec import resolve_engine
+from verification.engines import BuiltinEngine
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, evaluate_values, to_source, to_sympy
 from verification.foreign import ForeignEngine, TorchEngine, load_engine

@@ -43,7 +43,9 @@ from typing import Any
 
 from autodiff import get_op
 from verification.bounds import HP_DPS, SAFETY, Analysis, analyse
-from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
+from verification.engine_api import Engine, Evaluation
+from verification.engine_spec import resolve_engine
+from verification.engines import BuiltinEngine
 from verification.expr import Apply, Expr, depth, ops_in, size, to_source, variables
 from verification.metrics import measure, ulp
 from verification.numeric import Unsupported

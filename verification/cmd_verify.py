@@ -17,7 +17,8 @@ from pathlib import Path
 
 from autodiff import AutodiffError, Op, get_op, op_names
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
-from verification.engines import Engine, resolve_engine
+from verification.engine_api import Engine
+from verification.engine_spec import resolve_engine
 from verification.errors import UsageError
 from verification.parallel import ordered_map
 from verification.plugins import load_plugins

@@ -1,0 +1,234 @@
+"""Judge one op application of an engine, in isolation, against the op's declaration at exact float inputs.
+
+The engine runs the single op at float64 inputs; the truth is the op's
+declared forward and rule run in mpmath at those very inputs (the rule is the
+one ``prove`` proves). With the inputs exact, the only error left is the op's
+own arithmetic, and two allowances tell its kind (``S = 4``, ``K = 8``,
+``u = 2**-53``, ``eta = 2**-1074``):
+
+* *careful*: ``S (K u |t| + eta) + ulp(t)`` -- what an implementation that keeps
+  every bit (gradproof's own rules) may lose;
+* *textbook*: ``S K u (|t| (1 + |ln |t||) + 1) + S eta`` -- what any correct
+  formula built from O(1) intermediate terms may lose: the ``+ 1`` is an
+  absolute error of one rounding of an O(1) term, which is all that
+  ``1 - tanh(x)**2``, ``s * (1 - s)`` or ``(e**2x - 1)/(e**2x + 1)`` lose (the
+  cancellation is absolute, so it is harmless where the result is O(1) and
+  costs every bit where it is tiny); ``|t| |ln |t||`` is the atomic condition
+  number of ``exp`` at ``ln |t|``, what a result computed as ``exp(y log x)``
+  loses.
+
+An error within the careful allowance is no defect; within the textbook one it
+is ``inaccurate``; beyond it, at ordinary inputs, ``wrong`` -- no correct
+formula loses that much where inputs and results are ordinary numbers
+(:func:`ordinary`) -- and at extreme inputs ``fragile``. An exception, a hang
+or a non-number where the truth is a finite float is ``broken`` at ordinary
+inputs and ``fragile`` at extreme ones. At a declared kink the partial is
+judged against the Clarke subdifferential: anything between the one-sided
+derivatives (widened by the allowances) is right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from autodiff import get_op, in_domain, mpmath_backend
+from verification.bounds import ETA, K_OP, SAFETY, U64
+from verification.defect_kinds import Form, Severity
+from verification.engine_api import Engine, Evaluation
+from verification.expr import Apply, Const, Var
+from verification.forms import form_of
+from verification.metrics import measure, ulp
+
+__all__ = ["LocalCheck", "judge_local", "ordinary", "careful_allowance", "textbook_allowance", "classify_error"]
+
+_DPS = 40
+_INPUT_RANGE = (2.0**-30, 2.0**30)
+_OUTPUT_RANGE = (2.0**-60, 2.0**60)
+_FLOAT_MAX = 1.7976931348623157e308
+_SIDE = 1e-30  # distance of the one-sided points from a kink (in mpmath, exact enough for a limit)
+
+
+def ordinary(inputs: Sequence[float], outputs: Sequence[float]) -> bool:
+    """Whether inputs (in ``[2**-30, 2**30]`` or 0) and true outputs (``[2**-60, 2**60]`` or 0) are ordinary."""
+
+    def within(x: float, lo: float, hi: float) -> bool:
+        return x == 0.0 or lo <= abs(x) <= hi
+
+    return all(within(x, *_INPUT_RANGE) for x in inputs) and all(within(y, *_OUTPUT_RANGE) for y in outputs)
+
+
+def careful_allowance(truth: float) -> float:
+    """Absolute error an implementation keeping every bit may have at a result ``truth``."""
+    return SAFETY * (K_OP * U64 * abs(truth) + ETA) + ulp(truth)
+
+
+def textbook_allowance(truth: float) -> float:
+    """Absolute error any correct formula of O(1) intermediate terms may have at a result ``truth``."""
+    t = abs(truth)
+    log_term = t * abs(math.log(t)) if t > 0 else 0.0
+    return SAFETY * K_OP * U64 * (t + log_term + 1.0) + SAFETY * ETA + ulp(truth)
+
+
+def classify_error(computed: float, truth: float, *, is_ordinary: bool) -> Severity | None:
+    """Severity of a finite ``computed`` against ``truth`` (None: within what a careful formula loses)."""
+    if not math.isfinite(computed):
+        return Severity.BROKEN if is_ordinary else Severity.FRAGILE
+    err = abs(computed - truth)
+    if err <= careful_allowance(truth):
+        return None
+    if err <= textbook_allowance(truth):
+        return Severity.INACCURATE
+    return Severity.WRONG if is_ordinary else Severity.FRAGILE
+
+
+@dataclass(frozen=True)
+class LocalCheck:
+    """One op run alone by the engine at exact inputs, and what is wrong with it (``severity`` None: nothing)."""
+
+    op: str
+    form: Form
+    inputs: tuple[float, ...]
+    is_value: tuple[bool, ...]
+    params: tuple[float, ...]
+    severity: Severity | None
+    aspect: str  # "value", "gradient", "raises", "hangs", "non-number", "" when fine or not judged
+    detail: str
+    engine_value: float | None = None
+    true_value: float | None = None
+    engine_partials: tuple[float | None, ...] = ()
+    true_partials: tuple[float | None, ...] = ()
+    ulps: float = 0.0
+    bits: float = 0.0
+    judged: bool = True
+
+    def tree(self) -> Apply:
+        """The single-op expression the engine ran (Values as variables, numbers as constants)."""
+        args: list[Var | Const] = []
+        k = 0
+        for x, is_v in zip(self.inputs, self.is_value):
+            if is_v:
+                args.append(Var(k))
+                k += 1
+            else:
+                args.append(Const(x))
+        return Apply(self.op, tuple(args), self.params)
+
+    def point(self) -> tuple[float, ...]:
+        """Values of the expression's variables."""
+        return tuple(x for x, is_v in zip(self.inputs, self.is_value) if is_v)
+
+
+def _truth(op_name: str, inputs: Sequence[float], params: Sequence[float]) -> tuple[Any, tuple[Any, ...]] | None:
+    """True value and partials in mpmath at the exact inputs (None when undefined there)."""
+    op = get_op(op_name)
+    m = mpmath_backend(_DPS)
+    if any(not in_domain(dom, x) for dom, x in zip(op.domains(params), inputs)):
+        return None
+    xs = [m.num(x) for x in inputs]
+    ps = [m.num(p) for p in params]
+    try:
+        ans = op.forward(m, *xs, *ps)
+        partials = tuple(op.partials(m, ans, *xs, *ps))
+    except (ArithmeticError, ValueError):
+        return None
+    return ans, partials
+
+
+def _clarke(op_name: str, inputs: Sequence[float], params: Sequence[float], j: int) -> tuple[float, float] | None:
+    """The one-sided derivatives' range of input ``j`` when it sits exactly on a declared kink."""
+    op = get_op(op_name)
+    if not any(k.input == j and k.at == inputs[j] for k in op.kinks):
+        return None
+    sides = []
+    for step in (-_SIDE, _SIDE):
+        moved = list(inputs)
+        m = mpmath_backend(_DPS)
+        xs = [m.num(x) for x in moved]
+        xs[j] = xs[j] + step
+        ps = [m.num(p) for p in params]
+        ans = op.forward(m, *xs, *ps)
+        sides.append(float(op.partials(m, ans, *xs, *ps)[j]))
+    return min(sides), max(sides)
+
+
+def _finite_float(x: Any) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return f
+
+
+def judge_local(
+    engine: Engine,
+    op_name: str,
+    inputs: Sequence[float],
+    is_value: Sequence[bool],
+    params: Sequence[float] = (),
+) -> LocalCheck:
+    """Run ``op_name`` alone on ``engine`` at ``inputs`` (Values where ``is_value``) and judge it."""
+    op = get_op(op_name)
+    inputs, is_value, params = tuple(float(x) for x in inputs), tuple(is_value), tuple(params)
+    base = LocalCheck(op_name, form_of(op, is_value), inputs, is_value, params, None, "", "")
+    tree = base.tree()
+    ev: Evaluation = engine.evaluate(tree, base.point())
+    truth = _truth(op_name, inputs, params)
+    if truth is None:
+        return _replace(base, judged=False, detail="outside the op's domain")
+    t_val = float(truth[0]) if abs(truth[0]) <= _FLOAT_MAX else math.inf
+    t_parts = [float(p) if abs(p) <= _FLOAT_MAX else math.inf for p in truth[1]]
+    wanted = [p for p, v in zip(t_parts, is_value) if v]
+    if not math.isfinite(t_val) or not all(math.isfinite(p) for p in wanted):
+        return _replace(base, judged=False, detail="the true result is beyond float64")
+    is_ordinary = ordinary(inputs, [t_val, *wanted])
+    extreme = Severity.BROKEN if is_ordinary else Severity.FRAGILE
+    if not ev.ok:
+        kind = (ev.error or "").partition(":")[0]
+        if kind == "TimeLimit":
+            return _replace(base, severity=Severity.BROKEN, aspect="hangs", detail=str(ev.error), true_value=t_val)
+        if kind == "NonNumber":
+            return _replace(base, severity=Severity.BROKEN, aspect="non-number", detail=str(ev.error), true_value=t_val)
+        return _replace(base, severity=extreme, aspect="raises", detail=str(ev.error), true_value=t_val)
+    e_val = _finite_float(ev.value)
+    grads = ev.grads or ()
+    e_grads = [_finite_float(g) for g in grads]
+    if e_val is None or any(g is None for g in e_grads):
+        return _replace(base, severity=Severity.BROKEN, aspect="non-number", detail="the engine returned a non-number")
+    it = iter(e_grads)
+    e_parts = tuple(next(it) if v else None for v in is_value)
+    t_parts_shown = tuple(p if v else None for p, v in zip(t_parts, is_value))
+    result = _replace(
+        base, engine_value=e_val, true_value=t_val, engine_partials=e_parts, true_partials=t_parts_shown
+    )
+    worst: tuple[int, Severity, str, str, float, float] | None = None
+    checks: list[tuple[str, str, float, float, tuple[float, float] | None]] = [
+        ("value", f"value {e_val!r}, true {t_val!r}", e_val, t_val, None)
+    ]
+    names = op.input_names()
+    for j, (e, t) in enumerate(zip(e_parts, t_parts)):
+        if e is not None:
+            said = f"local partial d/d{names[j]} {e!r}, true {t!r}"
+            checks.append(("gradient", said, e, t, _clarke(op_name, inputs, params, j)))
+    for aspect, said, e, t, clarke in checks:
+        target = t
+        if clarke is not None:
+            target = min(max(e, clarke[0]), clarke[1])  # anywhere in the Clarke subdifferential is right
+            said += f" (one-sided derivatives {clarke[0]!r} .. {clarke[1]!r})"
+        sev = classify_error(e, target, is_ordinary=is_ordinary)
+        if sev is None:
+            continue
+        rank = list(Severity).index(sev)
+        if worst is None or rank < worst[0]:
+            m = measure(e, target)
+            worst = (rank, sev, aspect, said, m.ulp_err, m.bits_err)
+    if worst is None:
+        return result
+    _, sev, aspect, said, ulps, bits = worst
+    return _replace(result, severity=sev, aspect=aspect, ulps=ulps, bits=bits, detail=said)
+
+
+def _replace(c: LocalCheck, **changes: Any) -> LocalCheck:
+    return replace(c, **changes)
