@@ -313,8 +313,9 @@ def defop(
     the parameters. ``param_examples`` lists representative parameter tuples
     (each inside ``param_domain``) for the prover. ``spelling`` says how other
     engines write the op when the default (a Python operator for an operator
-    template, else the method and torch function of the op's name) is wrong. With ``register=False`` the op is usable (call it on Values)
-    but not listed in the registry, as mutants are.
+    template, else the method and torch function of the op's name) is wrong.
+    With ``register=False`` the op is usable (call it on Values) but not
+    listed in the registry, as mutants are.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise OpDeclarationError(f"op name must be an identifier, got {name!r}")
