@@ -47,17 +47,27 @@ __all__ = ["LocalCheck", "judge_local", "ordinary", "careful_allowance", "textbo
 _DPS = 40
 _INPUT_RANGE = (2.0**-30, 2.0**30)
 _OUTPUT_RANGE = (2.0**-60, 2.0**60)
+_FAIL_INPUT_RANGE = (1e-150, 350.0)
+_FAIL_OUTPUT_RANGE = (1e-150, 1e150)
 _FLOAT_MAX = 1.7976931348623157e308
 _SIDE = 1e-30  # distance of the one-sided points from a kink (in mpmath, exact enough for a limit)
 
 
-def ordinary(inputs: Sequence[float], outputs: Sequence[float]) -> bool:
-    """Whether inputs (in ``[2**-30, 2**30]`` or 0) and true outputs (``[2**-60, 2**60]`` or 0) are ordinary."""
+def ordinary(inputs: Sequence[float], outputs: Sequence[float], *, failure: bool = False) -> bool:
+    """Whether inputs and true outputs are ordinary numbers (0 always is).
+
+    For judging an error: inputs in ``[2**-30, 2**30]``, outputs in
+    ``[2**-60, 2**60]``. For judging a failure (an exception, an overflow):
+    inputs in ``[1e-150, 350]`` and outputs in ``[1e-150, 1e150]``, the range
+    where no textbook intermediate (``exp(2x)``, ``x**2``, ``1/x**2``) leaves float64.
+    """
+    lo_in, hi_in = _FAIL_INPUT_RANGE if failure else _INPUT_RANGE
+    lo_out, hi_out = _FAIL_OUTPUT_RANGE if failure else _OUTPUT_RANGE
 
     def within(x: float, lo: float, hi: float) -> bool:
         return x == 0.0 or lo <= abs(x) <= hi
 
-    return all(within(x, *_INPUT_RANGE) for x in inputs) and all(within(y, *_OUTPUT_RANGE) for y in outputs)
+    return all(within(x, lo_in, hi_in) for x in inputs) and all(within(y, lo_out, hi_out) for y in outputs)
 
 
 def careful_allowance(truth: float) -> float:
@@ -72,10 +82,14 @@ def textbook_allowance(truth: float) -> float:
     return SAFETY * K_OP * U64 * (t + log_term + 1.0) + SAFETY * ETA + ulp(truth)
 
 
-def classify_error(computed: float, truth: float, *, is_ordinary: bool) -> Severity | None:
-    """Severity of a finite ``computed`` against ``truth`` (None: within what a careful formula loses)."""
+def classify_error(computed: float, truth: float, *, is_ordinary: bool, fails_ordinary: bool) -> Severity | None:
+    """Severity of ``computed`` against ``truth`` (None: within what a careful formula loses).
+
+    ``is_ordinary`` and ``fails_ordinary`` are :func:`ordinary` of the inputs
+    and outputs, for errors and for failures (a non-finite result).
+    """
     if not math.isfinite(computed):
-        return Severity.BROKEN if is_ordinary else Severity.FRAGILE
+        return Severity.BROKEN if fails_ordinary else Severity.FRAGILE
     err = abs(computed - truth)
     if err <= careful_allowance(truth):
         return None
@@ -184,7 +198,8 @@ def judge_local(
     if not math.isfinite(t_val) or not all(math.isfinite(p) for p in wanted):
         return _replace(base, judged=False, detail="the true result is beyond float64")
     is_ordinary = ordinary(inputs, [t_val, *wanted])
-    extreme = Severity.BROKEN if is_ordinary else Severity.FRAGILE
+    fails_ordinary = ordinary(inputs, [t_val, *wanted], failure=True)
+    extreme = Severity.BROKEN if fails_ordinary else Severity.FRAGILE
     if not ev.ok:
         kind = (ev.error or "").partition(":")[0]
         if kind == "TimeLimit":
@@ -200,9 +215,7 @@ def judge_local(
     it = iter(e_grads)
     e_parts = tuple(next(it) if v else None for v in is_value)
     t_parts_shown = tuple(p if v else None for p, v in zip(t_parts, is_value))
-    result = _replace(
-        base, engine_value=e_val, true_value=t_val, engine_partials=e_parts, true_partials=t_parts_shown
-    )
+    result = _replace(base, engine_value=e_val, true_value=t_val, engine_partials=e_parts, true_partials=t_parts_shown)
     worst: tuple[int, Severity, str, str, float, float] | None = None
     checks: list[tuple[str, str, float, float, tuple[float, float] | None]] = [
         ("value", f"value {e_val!r}, true {t_val!r}", e_val, t_val, None)
@@ -217,7 +230,7 @@ def judge_local(
         if clarke is not None:
             target = min(max(e, clarke[0]), clarke[1])  # anywhere in the Clarke subdifferential is right
             said += f" (one-sided derivatives {clarke[0]!r} .. {clarke[1]!r})"
-        sev = classify_error(e, target, is_ordinary=is_ordinary)
+        sev = classify_error(e, target, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary)
         if sev is None:
             continue
         rank = list(Severity).index(sev)

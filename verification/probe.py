@@ -94,9 +94,7 @@ class ProbeReport:
             lines.append("not supported: " + "; ".join(f"{k} ({v})" for k, v in self.unsupported.items()))
         partial = [r for r in self.results if r.op in self.supported and not r.usable and not r.at_kink]
         if partial:
-            lines.append(
-                "forms avoided: " + "; ".join(f"{r.written()} ({r.status}: {r.detail})" for r in partial)
-            )
+            lines.append("forms avoided: " + "; ".join(f"{r.written()} ({r.status}: {r.detail})" for r in partial))
         for op, g in self.kink_conventions.items():
             lines.append(f"kink convention: {op}'(0) = {g!r}")
         return "\n".join(lines)
