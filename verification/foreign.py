@@ -35,7 +35,7 @@ from verification.expr import Const, Expr, Var
 from verification.forms import assignments, python_form
 from verification.plugins import import_file
 from verification.probe import ProbeReport, probe
-from verification.timelimit import TimeLimit, time_limit
+from verification.timeout import Timeout, time_limit
 
 __all__ = ["ForeignEngine", "TorchEngine", "load_engine", "EVAL_TIMEOUT", "PROBE_TIMEOUT"]
 
@@ -134,14 +134,17 @@ class ForeignEngine:
         return out, leaves
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
+        limit: Timeout | None = None
         try:
-            with warnings.catch_warnings(), time_limit(self.timeout):
+            with warnings.catch_warnings(), time_limit(self.timeout) as limit:
                 warnings.simplefilter("ignore")  # an engine's numpy warnings are outcomes, not console noise
                 out, leaves = self._run(tree, point)
                 out.backward()
                 value = _scalar(out.data, self.cls)
                 grads = tuple(_scalar(leaf.grad, self.cls) for leaf in leaves)
-        except TimeLimit as limit:
+        except Timeout as exc:
+            if limit is None or exc is not limit:
+                raise  # an outer limit
             return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # a foreign engine may raise anything: an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {exc}")
@@ -221,8 +224,9 @@ class TorchEngine:
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
         torch = self.torch
+        limit: Timeout | None = None
         try:
-            with time_limit(self.timeout):
+            with time_limit(self.timeout) as limit:
                 leaves = [torch.tensor(float(p), dtype=torch.float64, requires_grad=True) for p in point]
                 memo: dict[Expr, Any] = {}
 
@@ -239,7 +243,9 @@ class TorchEngine:
                 grads = torch.autograd.grad(out, leaves, allow_unused=True)
                 value = float(out.item())
                 result = tuple(0.0 if g is None else float(g.item()) for g in grads)
-        except TimeLimit as limit:
+        except Timeout as exc:
+            if limit is None or exc is not limit:
+                raise  # an outer limit
             return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # PyTorch errors are outcomes to record
             return Evaluation(error=f"{type(exc).__name__}: {exc}")
