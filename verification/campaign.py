@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from verification.campaign_config import CampaignConfig
-from verification.case import CaseResult, check_case, high_precision
+from verification.campaign_defects import Verdict, campaign_defects, engine_probe, never_judged
+from verification.case import CaseResult, check_case, engines_for, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
+from verification.defects import Observation
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import init_worker, unordered_map
 from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
@@ -72,6 +74,7 @@ class CampaignResult:
     seconds: float
     ratios: list[float]
     times: dict[str, float]
+    verdict: Verdict | None = None
 
     @property
     def bugs(self) -> list[dict[str, Any]]:
@@ -120,6 +123,7 @@ def run_campaign(
     write_json(out_dir / RUN_FILE, meta)
     counts: Counter[str] = Counter()
     findings: list[dict[str, Any]] = []
+    observations: list[Observation] = []
     ratios: list[float] = []
     times: dict[str, float] = {}
     expressions = records = 0
@@ -142,6 +146,7 @@ def run_campaign(
                 expressions += chunk.expressions
                 counts.update(chunk.counts)
                 findings.extend(chunk.findings)
+                observations.extend(chunk.observations)
                 ratios.extend(chunk.ratios)
                 merge_times(times, chunk.times)
                 bar.update(chunk.expressions)
@@ -156,10 +161,23 @@ def run_campaign(
             shrunk = shrink_all(config, findings)
         except KeyboardInterrupt:
             status = "interrupted"
+    verdict = _verdict(config, counts, observations)
     seconds = time.perf_counter() - t0
-    result = CampaignResult(out_dir, status, expressions, records, counts, findings, shrunk, seconds, ratios, times)
+    result = CampaignResult(
+        out_dir, status, expressions, records, counts, findings, shrunk, seconds, ratios, times, verdict
+    )
     write_json(
-        out_dir / FINDINGS_FILE, {"shrunk": shrunk, "findings": findings[:FINDINGS_KEPT], "total": len(findings)}
+        out_dir / FINDINGS_FILE,
+        {
+            "verdict": verdict.headline(),
+            "exit_status": verdict.exit_status(),
+            "defects": [d.to_json() for d in verdict.defects],
+            "never_judged_ops": list(verdict.unjudged_ops),
+            "unjudged_records": verdict.unjudged_records,
+            "shrunk": shrunk,
+            "findings": findings[:FINDINGS_KEPT],
+            "total": len(findings),
+        },
     )
     meta.update(
         finished=datetime.now(UTC).isoformat(),
@@ -175,6 +193,23 @@ def run_campaign(
     )
     write_json(out_dir / RUN_FILE, meta)
     return result
+
+
+def _verdict(config: CampaignConfig, counts: Counter[str], observations: list[Observation]) -> Verdict:
+    """Defects of probing and of the chunks, and what was never judged."""
+    engine, _ = engines_for(config.engine)
+    defects = campaign_defects(
+        engine,
+        engine_probe(engine),
+        observations,
+        reproduce=lambda tree, point: reproduction(engine, tree, point, config.plugins),
+    )
+    ops = config.ops if config.ops is not None else tuple(sorted(engine.supported_ops()))
+    judged = Counter({k[len("judged_op_") :]: v for k, v in counts.items() if k.startswith("judged_op_")})
+    prefix = "verdict_engine_f64_"
+    f64 = {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)}
+    unjudged = f64.get("unjudged", 0) + f64.get("unsamplable", 0)
+    return Verdict(tuple(defects), tuple(never_judged(ops, judged)), sum(f64.values()) - unjudged, unjudged)
 
 
 def _count_summary(result: CampaignResult) -> dict[str, Any]:
@@ -197,5 +232,7 @@ def _count_summary(result: CampaignResult) -> dict[str, Any]:
             "max": ratios[-1] if ratios else None,
         },
         "verdicts": {k[len("verdict_") :]: v for k, v in sorted(c.items()) if k.startswith("verdict_")},
+        "defects": dict(Counter(d.severity.value for d in result.verdict.defects)) if result.verdict else {},
+        "never_judged_ops": list(result.verdict.unjudged_ops) if result.verdict else [],
         "seconds_by_stage": {k: round(v, 3) for k, v in sorted(result.times.items())},
     }

@@ -15,8 +15,10 @@ from typing import Any
 
 from autodiff import get_op
 from verification.campaign_config import CampaignConfig
+from verification.campaign_defects import chunk_observations, hang_observation, judged_ops
 from verification.case import check_case, engines_for
-from verification.engines import Engine
+from verification.defects import DefectLog, Observation
+from verification.engine_api import Engine
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
 from verification.timeout import Timeout, time_limit
 
@@ -34,6 +36,7 @@ class ChunkResult:
     ratios: list[float]
     expressions: int
     times: dict[str, float] = field(default_factory=dict)
+    observations: list[Observation] = field(default_factory=list)
 
 
 def merge_times(into: dict[str, float], more: dict[str, float]) -> None:
@@ -76,6 +79,8 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
     sizes = config.chunks()
     first = sum(sizes[:index])
     out = ChunkResult(index, [], Counter(), [], [], 0)
+    log = DefectLog()
+    foreign = getattr(engine, "probe", None) is not None  # a hang of ours is the references', not a defect
 
     def body(case: Case) -> None:
         if out.expressions >= sizes[index]:
@@ -95,7 +100,20 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         except Timeout:
             out.expressions += 1
             out.counts["timeouts"] += 1
+            if foreign and cands:
+                log.add(hang_observation(tree, cands[0], config.expr_timeout))
             return
+        if res.findings:
+            t_loc = time.perf_counter()
+            try:
+                with time_limit(config.expr_timeout):
+                    log.extend(chunk_observations(engine, tree, res.findings))
+            except Timeout:
+                if foreign:
+                    log.add(hang_observation(tree, cands[0], config.expr_timeout))
+                out.counts["localise_timeouts"] += 1
+            res.add_time("localise", time.perf_counter() - t_loc)
+        out.counts.update({f"judged_op_{op}": n for op, n in judged_ops(res.rows).items()})
         for f in res.findings:
             f["chunk"] = index
         out.expressions += 1
@@ -110,4 +128,5 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         chunk_strategy(config, engine), body, seed=chunk_seed(config, index), max_examples=sizes[index], shrink=False
     )
     out.times["chunk_total"] = time.perf_counter() - t0
+    out.observations = log.representatives()
     return out

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from autodiff import AutodiffError, Op, get_op, op_names
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
+from verification.defects import format_defects
 from verification.engine_api import Engine
 from verification.engine_spec import resolve_engine
 from verification.errors import UsageError
@@ -61,6 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="instead of a campaign, sweep each op alone over float64 bit patterns and report ULP errors",
     )
     parser.add_argument("--per-op-points", type=int, default=10_000, help="points per op for --per-op (10000)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="also exit 1 on inaccurate and fragile defects (by default only wrong and broken ones fail)",
+    )
     parser.add_argument(
         "--report",
         action="store_true",
@@ -156,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    return 1 if result.bugs else 0
+    verdict = result.verdict
+    return verdict.exit_status(strict=args.strict) if verdict is not None else (1 if result.bugs else 0)
 
 
 def _summary(result: CampaignResult, jobs: int) -> None:
@@ -180,24 +187,17 @@ def _summary(result: CampaignResult, jobs: int) -> None:
         )
     if c["oracle_mismatches"]:
         print(f"symbolic derivative disagreed with mpmath.diff at {c['oracle_mismatches']} point(s)")
-    bugs = result.bugs
-    if not bugs:
-        print("no rule bug found")
-    else:
-        kinds: dict[str, int] = {}
-        for f in bugs:
-            kinds[f["kind"]] = kinds.get(f["kind"], 0) + 1
-        print("FOUND " + ", ".join(f"{n} {k.replace('_', ' ')}(s)" for k, n in sorted(kinds.items())))
-        for s in result.shrunk:
-            if "error" in s:
-                print(f"  could not shrink a {s['kind']} ({s['method']})")
-                continue
-            print(f"  {s['kind']} ({s['method']}): {s['sympy_expr']} at {s['point']}, d/dx{s['variable']}:")
-            print(f"    engine {s['engine_grad'] if s['engine_error'] is None else s['engine_error']}")
-            print(f"    truth  {s['true_grad']}")
-            print("    reproduce with:")
-            for line in s["reproduction"].splitlines():
-                print(f"      {line}")
+    verdict = result.verdict
+    if verdict is not None:
+        if verdict.unjudged_records:
+            print(f"unjudged: {verdict.unjudged_records} record(s) of the float64 engine could not be judged")
+        if verdict.unjudged_ops:
+            print(
+                f"never judged (every point of every expression using them was discarded): "
+                f"{', '.join(verdict.unjudged_ops)}"
+            )
+        print(format_defects(verdict.defects))
+        print(verdict.headline())
     print(f"records: {result.out_dir / 'records.csv'}; findings: {result.out_dir / 'findings.json'}")
 
 

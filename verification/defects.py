@@ -58,8 +58,8 @@ class Observation:
 
     @property
     def key(self) -> tuple[Severity, tuple[str, ...], Form, str]:
-        """What makes two observations the same defect."""
-        return (self.severity, self.ops, self.form, self.aspect)
+        """What makes two observations the same defect (a graph fault is one, whatever ops its expression uses)."""
+        return (self.severity, () if self.form is Form.GRAPH else self.ops, self.form, self.aspect)
 
 
 def observe(blame: Blame, found_in: str, records: int = 1) -> Observation:
@@ -85,10 +85,14 @@ def observe(blame: Blame, found_in: str, records: int = 1) -> Observation:
 
 
 def probe_defects(report: ProbeReport) -> list[Observation]:
-    """Observations of what probing found: missing and broken forms, wrong or inaccurate ones."""
+    """Observations of what probing found: missing and broken forms, wrong or inaccurate ones.
+
+    An op the engine lacks altogether is one ``missing`` defect (its other forms are not listed).
+    """
     out = []
+    absent = set(report.unsupported)
     for r in report.results:
-        if r.status == "ok":
+        if r.status == "ok" or (r.op in absent and not all(r.shape) and r.status == "missing"):
             continue
         severity = Severity(r.status)
         c = r.check
@@ -214,8 +218,18 @@ class DefectLog:
         """One observation per defect, carrying the defect's record count (compact to send between processes)."""
         return [replace(d.first, records=d.records, bits=d.bits_max) for d in self._by_key.values()]
 
+    def _fold_extremes(self) -> None:
+        """A finite error at extreme inputs of a form already wrong at ordinary ones is that wrong defect."""
+        for key, d in list(self._by_key.items()):
+            severity, ops, form, aspect = key
+            wrong = self._by_key.get((Severity.WRONG, ops, form, aspect))
+            if severity is Severity.FRAGILE and aspect in ("value", "gradient") and wrong is not None:
+                wrong.records += d.records
+                del self._by_key[key]
+
     def defects(self, reproduce: Callable[[Expr, Sequence[float]], str] | None = None) -> list[Defect]:
         """The defects, most severe first (then most records), each with its reproduction when given."""
+        self._fold_extremes()
         out = sorted(self._by_key.values(), key=lambda d: (SEVERITY_ORDER[d.severity], -d.records))
         if reproduce is not None:
             for d in out:
@@ -244,6 +258,9 @@ def format_defects(defects: Sequence[Defect], *, limit: int = CONSOLE_LIMIT) -> 
     for i, d in enumerate(defects[:limit], 1):
         o = d.first
         ops = ", ".join(o.ops) or "-"
+        if o.severity is Severity.MISSING:
+            lines.append(f"{i:3}. [missing] {ops} ({o.form.value}): {o.detail}")
+            continue
         lines.append(f"{i:3}. [{o.severity.value}] {ops} ({o.form.value}, {o.aspect}): {o.detail}")
         lines.append(f"     expression: {to_source(o.tree)} at {list(o.point)}; {d.records} record(s); {d.where()}")
         if d.found_in and d.found_in[0] not in ("probe", to_source(o.tree)):

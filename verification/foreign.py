@@ -217,7 +217,7 @@ class TorchEngine:
         names = [f"x{i}" for i in range(len(point))]
         lines = ["import torch"]
         lines += [f"{n} = torch.tensor({p!r}, dtype=torch.float64, requires_grad=True)" for n, p in zip(names, point)]
-        lines += assignments(tree, names, torch=True)
+        lines += assignments(tree, names, dialect="torch")
         lines.append(f"grads = torch.autograd.grad(y, [{', '.join(names)}], allow_unused=True)")
         lines.append("print(y.item(), [None if g is None else g.item() for g in grads])")
         return "\n".join(lines)

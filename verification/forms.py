@@ -82,10 +82,15 @@ def source(
     names: Sequence[str],
     bound: dict[Expr, str] | None = None,
     *,
-    torch: bool = False,
+    dialect: str = "python",
     resolve: Resolver = get_op,
 ) -> str:
-    """The tree as another engine's source (operators, methods or torch functions); ``bound`` names shared subtrees."""
+    """The tree as an engine's source; ``bound`` names shared subtrees.
+
+    ``dialect`` is ``"python"`` (a micrograd-style class: operators and
+    methods), ``"torch"`` (torch functions) or ``"gradproof"`` (our own: ops
+    without an operator are called, ``tanh(x0)``).
+    """
     if bound and tree in bound:
         return bound[tree]
     if isinstance(tree, Var):
@@ -94,17 +99,19 @@ def source(
         return repr(tree.value)
     assert isinstance(tree, Apply)
     op = resolve(tree.op)
-    args = [source(a, names, bound, torch=torch, resolve=resolve) for a in tree.args]
-    template = torch_template(op) if torch else op.spelled.source
+    args = [source(a, names, bound, dialect=dialect, resolve=resolve) for a in tree.args]
+    if dialect == "gradproof":
+        return op.format(*args, *(repr(p) for p in tree.params))
+    template = torch_template(op) if dialect == "torch" else op.spelled.source
     return template.format(*args, **{p: repr(v) for p, v in zip(op.params, tree.params)})
 
 
-def assignments(tree: Expr, names: Sequence[str], *, torch: bool = False, resolve: Resolver = get_op) -> list[str]:
+def assignments(tree: Expr, names: Sequence[str], *, dialect: str = "python", resolve: Resolver = get_op) -> list[str]:
     """``t0 = ...`` for each repeated subtree (innermost first), then ``y = ...``: the same shared graph."""
     bound: dict[Expr, str] = {}
     lines = []
     for k, sub in enumerate(shared_subtrees(tree)):
-        lines.append(f"t{k} = {source(sub, names, bound, torch=torch, resolve=resolve)}")
+        lines.append(f"t{k} = {source(sub, names, bound, dialect=dialect, resolve=resolve)}")
         bound[sub] = f"t{k}"
-    lines.append(f"y = {source(tree, names, bound, torch=torch, resolve=resolve)}")
+    lines.append(f"y = {source(tree, names, bound, dialect=dialect, resolve=resolve)}")
     return lines

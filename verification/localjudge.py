@@ -233,6 +233,8 @@ def judge_local(
         sev = classify_error(e, target, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary)
         if sev is None:
             continue
+        if not math.isfinite(e):
+            aspect = "non-finite"
         rank = list(Severity).index(sev)
         if worst is None or rank < worst[0]:
             m = measure(e, target)
