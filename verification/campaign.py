@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from verification.campaign_config import CampaignConfig
-from verification.campaign_defects import Verdict, campaign_defects, engine_probe, never_judged
+from verification.campaign_defects import Verdict, campaign_defects, engine_probe, never_judged, set_eval_timeout
 from verification.case import CaseResult, check_case, engines_for, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.defects import Observation
@@ -198,9 +198,10 @@ def run_campaign(
 def _verdict(config: CampaignConfig, counts: Counter[str], observations: list[Observation]) -> Verdict:
     """Defects of probing and of the chunks, and what was never judged."""
     engine, _ = engines_for(config.engine)
+    set_eval_timeout(engine, config.eval_timeout)
     defects = campaign_defects(
         engine,
-        engine_probe(engine),
+        engine_probe(engine, config.ops),
         observations,
         reproduce=lambda tree, point: reproduction(engine, tree, point, config.plugins),
     )

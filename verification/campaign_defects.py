@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from autodiff import get_op
 from verification.defect_kinds import Form, Severity
 from verification.defects import Defect, DefectLog, Observation, observe, probe_defects
 from verification.engine_api import Engine
@@ -31,6 +32,7 @@ __all__ = [
     "never_judged",
     "campaign_defects",
     "engine_probe",
+    "set_eval_timeout",
     "Verdict",
 ]
 
@@ -94,12 +96,18 @@ def never_judged(ops: Sequence[str], judged: Counter[str]) -> list[str]:
     return [op for op in ops if not judged[op]]
 
 
-def engine_probe(engine: Engine) -> ProbeReport:
-    """The engine's probe report: a foreign engine's own, else a probe of every registered op."""
+def set_eval_timeout(engine: Engine, seconds: float) -> None:
+    """Give a foreign engine the campaign's limit on one evaluation (ours has none: it cannot hang)."""
+    if hasattr(engine, "timeout"):
+        engine.timeout = seconds
+
+
+def engine_probe(engine: Engine, ops: Sequence[str] | None = None) -> ProbeReport:
+    """The engine's probe report: a foreign engine's own, else a probe of ``ops`` (default: every registered op)."""
     found = getattr(engine, "probe", None)
     if isinstance(found, ProbeReport):
         return found
-    return probe(engine, lambda op, form: True)
+    return probe(engine, lambda op, form: True, [get_op(n) for n in ops] if ops is not None else None)
 
 
 def _hoistings(tree: Expr) -> Iterator[Expr]:
@@ -146,7 +154,7 @@ def campaign_defects(
     log.extend(observations)
     defects = log.defects()
     for d in defects:
-        if d.first.form is Form.GRAPH and d.first.aspect == "gradient":
+        if d.first.form is Form.GRAPH and d.first.aspect in ("gradient", "raises"):
             d.first = replace(shrink_graph(engine, d.first), records=d.first.records)
     return log.defects(reproduce=reproduce)
 
@@ -166,10 +174,10 @@ class Verdict:
         return self.judged_records == 0
 
     def exit_status(self, *, strict: bool = False) -> int:
-        """1 on a wrong or broken defect (``strict``: any but missing), or when nothing was judged."""
+        """1 on a wrong or broken defect (``strict``: any but missing), or when an op was never judged."""
         from verification.defects import exit_status
 
-        return 1 if self.judged_nothing else exit_status(self.defects, strict=strict)
+        return 1 if self.judged_nothing or self.unjudged_ops else exit_status(self.defects, strict=strict)
 
     def headline(self) -> str:
         """One line: the verdict a user acts on."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from autodiff import get_op
 from verification.campaign_config import CampaignConfig
-from verification.campaign_defects import chunk_observations, hang_observation, judged_ops
+from verification.campaign_defects import chunk_observations, hang_observation, judged_ops, set_eval_timeout
 from verification.case import check_case, engines_for
 from verification.defects import DefectLog, Observation
 from verification.engine_api import Engine
@@ -76,6 +76,7 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
     skipped and counted under ``timeouts``.
     """
     engine, hp_engine = engines_for(config.engine)
+    set_eval_timeout(engine, config.eval_timeout)
     sizes = config.chunks()
     first = sum(sizes[:index])
     out = ChunkResult(index, [], Counter(), [], [], 0)

@@ -63,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--per-op-points", type=int, default=10_000, help="points per op for --per-op (10000)")
     parser.add_argument(
+        "--eval-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="a foreign engine that takes longer for one expression is hanging: a broken defect (5)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="also exit 1 on inaccurate and fragile defects (by default only wrong and broken ones fail)",
@@ -109,13 +116,21 @@ def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
     if not names:
         raise UsageError("--ops names no op")
     supported = engine.supported_ops()
+    probe = getattr(engine, "probe", None)
+    broken = {r.op for r in probe.results if r.status == "broken"} if probe is not None else set()
     for name in names:
         try:
             get_op(name)
         except AutodiffError as exc:
             raise UsageError(str(exc)) from None
-        if name not in supported:
+        if name not in supported and name not in broken:
             raise UsageError(f"engine {engine.name} does not support op {name!r}")
+    left_out = [n for n in names if n not in supported]
+    if left_out:
+        print(f"broken, so left out of the campaign (see the defects): {', '.join(left_out)}")
+        names = tuple(n for n in names if n in supported)
+        if not names:
+            raise UsageError(f"every op of --ops is broken on {engine.name}: {', '.join(left_out)}")
     return names
 
 
@@ -125,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     _at_least("--vars", args.vars, 1)
     _at_least("--points", args.points, 1)
     _at_least("--per-op-points", args.per_op_points, 1)
+    if not args.eval_timeout > 0:
+        raise UsageError(f"--eval-timeout must be a positive number of seconds, got {args.eval_timeout}")
     jobs = _at_least("--jobs", args.jobs, 1) if args.jobs is not None else (os.cpu_count() or 1)
     plugins = tuple(args.plugin)
     load_plugins(plugins)
@@ -144,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         engine=args.engine,
         plugins=plugins,
         symbolic=args.symbolic,
+        eval_timeout=args.eval_timeout,
     )
     print(f"gradproof verify: {config.examples} expressions on engine {engine.name}, {jobs} job(s) -> {out}")
     probe = getattr(engine, "probe", None)

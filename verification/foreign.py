@@ -88,6 +88,7 @@ class ForeignEngine:
         self.timeout = probe_timeout
         self._avoid: frozenset[tuple[str, tuple[bool, ...]]] = frozenset()
         self._lift = False
+        self._hung: set[Expr] = set()  # trees that hung once are not waited for again
         self.probe: ProbeReport = probe(self, self.has_form)
         self.timeout = timeout
         self._avoid = self.probe.avoided()
@@ -134,6 +135,8 @@ class ForeignEngine:
         return out, leaves
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
+        if tree in self._hung:
+            return Evaluation(error=f"TimeLimit: the engine gave no answer within {self.timeout:g} s (before)")
         limit: Timeout | None = None
         try:
             with warnings.catch_warnings(), time_limit(self.timeout) as limit:
@@ -145,6 +148,7 @@ class ForeignEngine:
         except Timeout as exc:
             if limit is None or exc is not limit:
                 raise  # an outer limit
+            self._hung.add(tree)
             return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # a foreign engine may raise anything: an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {exc}")

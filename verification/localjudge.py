@@ -135,19 +135,21 @@ class LocalCheck:
         return tuple(x for x, is_v in zip(self.inputs, self.is_value) if is_v)
 
 
-def _truth(op_name: str, inputs: Sequence[float], params: Sequence[float]) -> tuple[Any, tuple[Any, ...]] | None:
-    """True value and partials in mpmath at the exact inputs (None when undefined there)."""
+def _truth(op_name: str, inputs: Sequence[float], params: Sequence[float]) -> tuple[Any, tuple[Any, ...]] | str:
+    """True value and partials in mpmath at the exact inputs, or why there are none."""
     op = get_op(op_name)
     m = mpmath_backend(_DPS)
     if any(not in_domain(dom, x) for dom, x in zip(op.domains(params), inputs)):
-        return None
+        return "outside the op's domain"
     xs = [m.num(x) for x in inputs]
     ps = [m.num(p) for p in params]
     try:
-        ans = op.forward(m, *xs, *ps)
-        partials = tuple(op.partials(m, ans, *xs, *ps))
+        ans = m.num(op.forward(m, *xs, *ps))
+        partials = tuple(m.num(p) for p in op.partials(m, ans, *xs, *ps))
     except (ArithmeticError, ValueError):
-        return None
+        return "undefined there"
+    except Exception as exc:  # the declaration itself fails inside its domain
+        return f"the op's declaration fails here: {type(exc).__name__}: {exc}"
     return ans, partials
 
 
@@ -190,8 +192,12 @@ def judge_local(
     tree = base.tree()
     ev: Evaluation = engine.evaluate(tree, base.point())
     truth = _truth(op_name, inputs, params)
-    if truth is None:
-        return _replace(base, judged=False, detail="outside the op's domain")
+    if isinstance(truth, str):
+        if truth.startswith("the op's declaration fails") and not ev.ok:
+            # in its domain and neither the engine nor the declaration gives an answer
+            severity = Severity.BROKEN if ordinary(inputs, [], failure=True) else Severity.FRAGILE
+            return _replace(base, severity=severity, aspect="raises", detail=f"{ev.error} ({truth})")
+        return _replace(base, judged=False, detail=truth)
     t_val = float(truth[0]) if abs(truth[0]) <= _FLOAT_MAX else math.inf
     t_parts = [float(p) if abs(p) <= _FLOAT_MAX else math.inf for p in truth[1]]
     wanted = [p for p, v in zip(t_parts, is_value) if v]

@@ -29,7 +29,7 @@ def reproduction(engine: Engine, tree: Expr, point: Sequence[float], plugins: Se
         lines.append("from verification.plugins import load_plugin")
         lines.extend(f"load_plugin({p!r})" for p in plugins)
     lines.extend(f"{name} = get_op({name!r})" for name in called)
-    lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = {', '.join(f'Value({p!r})' for p in point)}")
+    lines.extend(f"{n} = Value({p!r})" for n, p in zip(names, point))
     lines.extend(assignments(tree, names, dialect="gradproof", resolve=resolve))
     lines.append("y.backward()")
     lines.append(f"print(y.data, {', '.join(n + '.grad' for n in names)})")
