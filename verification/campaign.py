@@ -210,7 +210,9 @@ def _verdict(config: CampaignConfig, counts: Counter[str], observations: list[Ob
     prefix = "verdict_engine_f64_"
     f64 = {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)}
     unjudged = f64.get("unjudged", 0) + f64.get("unsamplable", 0)
-    return Verdict(tuple(defects), tuple(never_judged(ops, judged)), sum(f64.values()) - unjudged, unjudged)
+    return Verdict(
+        tuple(defects), tuple(never_judged(ops, judged)), sum(f64.values()) - unjudged, unjudged, config.ops is not None
+    )
 
 
 def _count_summary(result: CampaignResult) -> dict[str, Any]:

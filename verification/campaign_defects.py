@@ -58,7 +58,7 @@ def chunk_observations(engine: Engine, tree: Expr, findings: Sequence[dict[str, 
         evaluation = engine.evaluate(tree, point)
         blames = localise(engine, tree, point, evaluation)
         if blames:
-            out.extend(observe(b, found_in, records=len(fs)) for b in blames)
+            out.extend(observe(b, found_in, records=len(fs), context=tree) for b in blames)
             continue
         # nothing alone is off and the chain rule holds: a high-precision rule bug
         # is still wrong (50 digits rule out rounding); a float64 one is an accuracy matter
@@ -138,7 +138,7 @@ def shrink_graph(engine: Engine, obs: Observation) -> Observation:
             same = [b for b in blames if (b.severity, b.form, b.aspect) == (obs.severity, obs.form, obs.aspect)]
             if same:
                 tree = smaller
-                current = observe(same[0], obs.found_in, records=obs.records)
+                current = observe(same[0], obs.found_in, records=obs.records, context=smaller)
                 improved = True
                 break
     return current
@@ -167,6 +167,7 @@ class Verdict:
     unjudged_ops: tuple[str, ...]
     judged_records: int
     unjudged_records: int
+    ops_required: bool = False  # the ops were asked for (--ops): each must be judged
 
     @property
     def judged_nothing(self) -> bool:
@@ -174,10 +175,13 @@ class Verdict:
         return self.judged_records == 0
 
     def exit_status(self, *, strict: bool = False) -> int:
-        """1 on a wrong or broken defect (``strict``: any but missing), or when an op was never judged."""
+        """1 on a wrong or broken defect (``strict``: any but missing), when nothing was judged, or when an op
+        asked for was never judged."""
         from verification.defects import exit_status
 
-        return 1 if self.judged_nothing or self.unjudged_ops else exit_status(self.defects, strict=strict)
+        if self.judged_nothing or (self.ops_required and self.unjudged_ops):
+            return 1
+        return exit_status(self.defects, strict=strict)
 
     def headline(self) -> str:
         """One line: the verdict a user acts on."""

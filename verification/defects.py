@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from verification.defect_kinds import FAILING, SEVERITY_ORDER, STRICT_FAILING, Form, Severity
-from verification.expr import Expr, size, to_source
+from verification.expr import Apply, Const, Expr, Var, size, to_source
 from verification.localise import Blame
 from verification.probe import ProbeReport
 
@@ -55,6 +55,8 @@ class Observation:
     ulps: float = 0.0
     bits: float = 0.0
     records: int = 1
+    context: Expr | None = None  # the expression it was found in
+    blamed: Expr | None = None  # the node of ``context`` at fault (None: the graph as a whole)
 
     @property
     def key(self) -> tuple[Severity, tuple[str, ...], Form, str]:
@@ -62,8 +64,8 @@ class Observation:
         return (self.severity, () if self.form is Form.GRAPH else self.ops, self.form, self.aspect)
 
 
-def observe(blame: Blame, found_in: str, records: int = 1) -> Observation:
-    """The observation of a localised fault."""
+def observe(blame: Blame, found_in: str, records: int = 1, context: Expr | None = None) -> Observation:
+    """The observation of a localised fault found in the expression ``context``."""
     c = blame.local
     return Observation(
         severity=blame.severity,
@@ -81,6 +83,8 @@ def observe(blame: Blame, found_in: str, records: int = 1) -> Observation:
         ulps=c.ulps if c is not None else 0.0,
         bits=c.bits if c is not None else 0.0,
         records=records,
+        context=context if context is not None else blame.tree,
+        blamed=blame.node if context is not None else (blame.tree if c is not None else None),
     )
 
 
@@ -177,7 +181,37 @@ class Defect:
             "where": self.where(),
             "found_in": list(self.found_in),
             "reproduction": self.reproduction,
+            "graph": graph_json(o.context if o.context is not None else o.tree, o.blamed),
         }
+
+
+def graph_json(tree: Expr, blamed: Expr | None) -> dict[str, object]:
+    """The expression as a graph for drawing: distinct nodes (children first), labels, edges, the blamed node."""
+    nodes: list[Expr] = []
+    index: dict[Expr, int] = {}
+
+    def add(node: Expr) -> int:
+        if node not in index:
+            if isinstance(node, Apply):
+                for a in node.args:
+                    add(a)
+            index[node] = len(nodes)
+            nodes.append(node)
+        return index[node]
+
+    add(tree)
+    out = []
+    for node in nodes:
+        if isinstance(node, Var):
+            label = f"x{node.index}"
+        elif isinstance(node, Const):
+            label = repr(node.value)
+        else:
+            assert isinstance(node, Apply)
+            label = node.op + (f" {', '.join(repr(p) for p in node.params)}" if node.params else "")
+        kids = [index[a] for a in node.args] if isinstance(node, Apply) else []
+        out.append({"label": label, "kids": kids, "blamed": blamed is not None and node == blamed})
+    return {"nodes": out, "root": index[tree]}
 
 
 class DefectLog:

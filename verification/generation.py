@@ -16,6 +16,7 @@ trees are filtered by the checker, not by Hypothesis).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -75,4 +76,9 @@ def run_cases(strategy: Any, body: Callable[[Case], None], *, seed: int, max_exa
     def run(case: Case) -> None:
         body(case)
 
-    run()
+    with warnings.catch_warnings():
+        # replaying a shrunk case, Hypothesis spells out the whole (deeply
+        # nested) expression strategy when a drawn tree cannot be inverted;
+        # that repr says nothing a user can act on
+        warnings.filterwarnings("ignore", message="Generating overly large repr")
+        run()

@@ -44,7 +44,7 @@ class Blame:
     tree: Expr  # the smallest expression showing it: the op alone, or the expression for a graph fault
     point: tuple[float, ...]
     local: LocalCheck | None = None
-    localised: bool = True
+    node: Expr | None = None  # the node at fault in the expression (None for a graph fault)
 
 
 def distinct_nodes(tree: Expr) -> list[Apply]:
@@ -89,7 +89,9 @@ def _blame_local(check: LocalCheck, index: int, node: Apply) -> Blame:
     what = "the rule of" if check.aspect == "gradient" else "the op"
     detail = f"{what} `{check.op}` ({check.form.value}) at {_name(index, node)}: {check.detail}"
     assert check.severity is not None
-    return Blame(check.severity, (check.op,), check.form, check.aspect, detail, check.tree(), check.point(), check)
+    return Blame(
+        check.severity, (check.op,), check.form, check.aspect, detail, check.tree(), check.point(), check, node
+    )
 
 
 def localise(engine: Engine, tree: Expr, point: Sequence[float], evaluation: Evaluation) -> list[Blame]:

@@ -133,7 +133,7 @@ def expressions(
             raise InvalidArgument(f"no op of {names} can be applied with parameters from {PARAMETERS}")
         return st.one_of(choices)
 
-    # Each level is reached through a flatmap so that a strategy's repr names
+    # Each level is wrapped in ``deferred`` so that a strategy's repr names
     # its level instead of spelling out every level below it.
     with_var: st.SearchStrategy[Expr] = var_leaves
     for _ in range(max_depth - 1):
@@ -146,15 +146,8 @@ def expressions(
 
 
 def _level(leaves: st.SearchStrategy[Expr], inner: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-    """A leaf (one time in three) or an op over the level below.
-
-    Reached through ``flatmap`` so that the level's repr stays one line: a
-    ``deferred`` strategy's repr, once resolved, spells out every level below
-    it (exponentially long), and Hypothesis builds that repr whenever it
-    replays a shrunk case.
-    """
-    level = st.one_of(leaves, inner, inner)
-    return st.just(None).flatmap(lambda _: level)
+    """A leaf (one time in three) or an op over the level below."""
+    return st.deferred(lambda: st.one_of(leaves, inner, inner))
 
 
 def _consts_in(consts: st.SearchStrategy[Const], dom: Domain) -> st.SearchStrategy[Const]:
