@@ -20,6 +20,7 @@ import io
 import os
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -54,6 +55,9 @@ __all__ = [
     "high_precision",
     "FINDINGS_KEPT",
 ]
+
+WARNINGS_FILE = "warnings.log"
+"""Warnings raised by libraries and engines during the run (kept off the console)."""
 
 FINDINGS_KEPT = 200
 """Findings written in full to ``findings.json`` (the file stays readable; every finding's record is in
@@ -124,6 +128,7 @@ def run_campaign(
     counts: Counter[str] = Counter()
     findings: list[dict[str, Any]] = []
     observations: list[Observation] = []
+    noise: Counter[str] = Counter()  # third-party warnings: to the run's log, not the console
     ratios: list[float] = []
     times: dict[str, float] = {}
     expressions = records = 0
@@ -147,6 +152,7 @@ def run_campaign(
                 counts.update(chunk.counts)
                 findings.extend(chunk.findings)
                 observations.extend(chunk.observations)
+                noise.update(chunk.warnings)
                 ratios.extend(chunk.ratios)
                 merge_times(times, chunk.times)
                 bar.update(chunk.expressions)
@@ -161,7 +167,13 @@ def run_campaign(
             shrunk = shrink_all(config, findings)
         except KeyboardInterrupt:
             status = "interrupted"
-    verdict = _verdict(config, counts, observations)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        verdict = _verdict(config, counts, observations)
+    noise.update(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught)
+    if noise:
+        lines = [f"{n} chunk(s): {text}" for text, n in sorted(noise.items())]
+        (out_dir / WARNINGS_FILE).write_text("\n".join(lines) + "\n")
     seconds = time.perf_counter() - t0
     result = CampaignResult(
         out_dir, status, expressions, records, counts, findings, shrunk, seconds, ratios, times, verdict

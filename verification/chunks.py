@@ -9,6 +9,7 @@ a bug found in it.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ class ChunkResult:
     expressions: int
     times: dict[str, float] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # distinct warnings raised while checking, for the run's log
 
 
 def merge_times(into: dict[str, float], more: dict[str, float]) -> None:
@@ -125,9 +127,16 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         merge_times(out.times, res.times)
 
     t0 = time.perf_counter()
-    run_cases(
-        chunk_strategy(config, engine), body, seed=chunk_seed(config, index), max_examples=sizes[index], shrink=False
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_cases(
+            chunk_strategy(config, engine),
+            body,
+            seed=chunk_seed(config, index),
+            max_examples=sizes[index],
+            shrink=False,
+        )
+    out.warnings = sorted({f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught})
     out.times["chunk_total"] = time.perf_counter() - t0
     out.observations = log.representatives()
     return out
