@@ -252,18 +252,23 @@ class DefectLog:
         """One observation per defect, carrying the defect's record count (compact to send between processes)."""
         return [replace(d.first, records=d.records, bits=d.bits_max) for d in self._by_key.values()]
 
-    def _fold_extremes(self) -> None:
-        """A finite error at extreme inputs of a form already wrong at ordinary ones is that wrong defect."""
+    def _fold_into_wrong(self) -> None:
+        """A smaller error (inaccurate, or at extreme inputs) of a form already wrong at ordinary ones is that
+        wrong defect: the wrong formula explains it, and calling it a second defect would claim a cause it
+        does not have."""
         for key, d in list(self._by_key.items()):
             severity, ops, form, aspect = key
             wrong = self._by_key.get((Severity.WRONG, ops, form, aspect))
-            if severity is Severity.FRAGILE and aspect in ("value", "gradient") and wrong is not None:
+            foldable = severity is Severity.INACCURATE or (
+                severity is Severity.FRAGILE and aspect in ("value", "gradient")
+            )
+            if foldable and wrong is not None:
                 wrong.records += d.records
                 del self._by_key[key]
 
     def defects(self, reproduce: Callable[[Expr, Sequence[float]], str] | None = None) -> list[Defect]:
         """The defects, most severe first (then most records), each with its reproduction when given."""
-        self._fold_extremes()
+        self._fold_into_wrong()
         out = sorted(self._by_key.values(), key=lambda d: (SEVERITY_ORDER[d.severity], -d.records))
         if reproduce is not None:
             for d in out:
