@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from autodiff import op_names, unregister
 from verification.cli import main
 
 CLONES = "tests/planted_clones.py"
@@ -18,6 +20,15 @@ def _verify(out: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[
     code = main(["verify", "--jobs", "1", "--out", str(out), *argv])
     text = capsys.readouterr().out
     return code, json.loads((out / "findings.json").read_text()), text
+
+
+@pytest.fixture
+def planted_ops() -> Iterator[None]:
+    """The plugin's ops leave the registry after the test (other tests run all registered ops)."""
+    yield
+    for name in ("softclip", "shift"):
+        if name in op_names():
+            unregister(name)
 
 
 def _by_severity(findings: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
@@ -111,7 +122,7 @@ def test_a_hanging_backward_is_broken(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_a_plugin_op_raising_everywhere_is_broken_and_never_judged(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], planted_ops: None
 ) -> None:
     argv = ("--plugin", "tests/planted_ops.py", "--examples", "20")
     code, findings, text = _verify(tmp_path / "mixed", capsys, *argv, "--ops", "softclip,mul")
@@ -122,7 +133,9 @@ def test_a_plugin_op_raising_everywhere_is_broken_and_never_judged(
     assert alone == 1 and "NOTHING JUDGED" in text
 
 
-def test_a_rule_returning_a_plain_constant_runs_and_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_rule_returning_a_plain_constant_runs_and_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], planted_ops: None
+) -> None:
     code, findings, text = _verify(
         tmp_path, capsys, "--plugin", "tests/planted_ops.py", "--ops", "shift,mul", "--examples", "20"
     )
