@@ -162,7 +162,7 @@ def run_campaign(
         finally:
             bar.close()
     shrunk: list[dict[str, Any]] = []
-    if status == "finished":
+    if status == "finished" and config.max_shrinks > 0:
         try:
             shrunk = shrink_all(config, findings)
         except KeyboardInterrupt:
