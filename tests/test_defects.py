@@ -155,3 +155,20 @@ def test_an_observation_keeps_the_evidence_of_its_local_check() -> None:
     obs = observe(blame, found_in="tanh(x0)")
     assert obs.engine_grad[0] == pytest.approx(obs.true_grad[0], rel=2e-9) and obs.engine_grad != obs.true_grad
     assert obs.true_value == pytest.approx(math.tanh(0.5)) and obs.bits > 20
+
+
+def test_the_local_truth_neither_trusts_the_rule_nor_invents_errors() -> None:
+    from autodiff import unregister
+    from verification.localjudge import judge_local
+    from verification.plugins import load_plugin
+
+    ours = BuiltinEngine()
+    assert judge_local(ours, "pow_const", [0.0], [True], [3.0]).severity is None  # x**3 at 0: h**2 is not an error
+    assert judge_local(ours, "tanh", [58.5], [True]).severity is None  # tanh' = 6e-51, unresolvable by differences
+    assert judge_local(_engine("Textbook"), "tanh", [58.5], [True]).severity is Severity.INACCURATE
+    load_plugin("tests/plugin_wrong_rule.py")  # log2 with ln 2 written as 0.693147 in its rule
+    try:
+        check = judge_local(ours, "log2", [1.5], [True])
+    finally:
+        unregister("log2")
+    assert (check.severity, check.aspect) == (Severity.WRONG, "gradient")
