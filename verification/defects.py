@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from autodiff import get_op
 from verification.defect_kinds import FAILING, SEVERITY_ORDER, STRICT_FAILING, Form, Severity
 from verification.expr import Apply, Const, Expr, Var, size, to_source
 from verification.localise import Blame
@@ -208,7 +209,8 @@ def graph_json(tree: Expr, blamed: Expr | None) -> dict[str, object]:
             label = repr(node.value)
         else:
             assert isinstance(node, Apply)
-            label = node.op + (f" {', '.join(repr(p) for p in node.params)}" if node.params else "")
+            symbol = get_op(node.op).spelled.operator  # "**" reads better than "pow_const" in a small graph
+            label = (symbol or node.op) + (f" {', '.join(repr(p) for p in node.params)}" if node.params else "")
         kids = [index[a] for a in node.args] if isinstance(node, Apply) else []
         out.append({"label": label, "kids": kids, "blamed": blamed is not None and node == blamed})
     return {"nodes": out, "root": index[tree]}
