@@ -320,4 +320,3 @@ abs = defop(  # noqa: A001 - the op is called abs
     spec=lambda sp, x: sp.Abs(x),
     spelling=Spelling(source="abs({0})", operator="abs", torch="abs"),
 )
-

@@ -20,14 +20,14 @@ import pandas as pd
 
 from reports import compare, mutation, plots, stats
 from reports.errors import ReportError
+from reports.formats import FORMATS, parse_formats
 from reports.load import Run, load_run
 from reports.render import Figure, Section, Table, to_html, to_markdown
 from reports.vcurve import sample_vcurves
-from reports.verdict import DefectRow, comparability, load_verdict, new_defects, verdict_section
+from reports.verdict import DefectRow, RunVerdict, comparability, load_verdict, new_defects, verdict_section
 
 __all__ = ["FORMATS", "Report", "parse_formats", "build_report", "write_atomically"]
 
-FORMATS: Final = ("md", "html", "csv")
 HEADLINE: Final = (
     "Headline metric: Herbie's bits of error, log2(ULP distance + 1) between a method's gradient and "
     "the certified derivative rounded to float64: 0 is correctly rounded, 1 is one ULP off, 64 marks a "
@@ -51,18 +51,6 @@ class Report:
     def fails(self) -> bool:
         """Whether the comparison should fail a CI job: a new rule bug or defect, or an accuracy regression."""
         return bool(self.new_rule_bugs or self.new_defects or self.regressions)
-
-
-def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
-    """``"md,html"`` or ``["md", "html"]`` -> ``("md", "html")``; unknown or no format is an error."""
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    names = tuple(dict.fromkeys(f.strip().lower() for f in items if f.strip()))
-    unknown = [f for f in names if f not in FORMATS]
-    if unknown:
-        raise ReportError(f"unknown format {', '.join(map(repr, unknown))} (choose from {', '.join(FORMATS)})")
-    if not names:
-        raise ReportError(f"no format given (choose from {', '.join(FORMATS)})")
-    return names
 
 
 def _flatten(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -283,25 +271,31 @@ def build_report(
     else:
         over = stats.overview(None, run.meta, run.findings_total)
         sections.append(Section("Overview", [_headline_text(run, over)]))
-    fresh = 0
-    fresh_defects: list[DefectRow] = []
-    regressions: list[str] = []
-    warnings: list[str] = []
-    if base is not None and base.records is not None and run.records is not None:
-        section, fresh = _comparison_section(run, base, run.records, base.records)
-        sections.append(section)
-        warnings = comparability(run.meta, base.meta)
-        base_verdict = load_verdict(base.path)
-        if verdict is not None and base_verdict is not None:
-            fresh_defects = new_defects(verdict, base_verdict)
-        regressions = _regressions(compare.compare_by_method(run.records, base.records))
+    comparison = _compare_runs(run, base, verdict) if base is not None else _Comparison()
+    if comparison.section is not None:
+        sections.append(comparison.section)
     if run.mutants is not None:
         sections.append(_mutation_section(run.mutants))
     sections.append(_findings_section(run))
     meta = pd.DataFrame(_flatten(run.meta), columns=["key", "value"])
     sections.append(Section("Run metadata", tables=[Table("run", "run.json", meta)]))
 
-    title = f"gradproof report: {run.run_id}"
+    files = _render(f"gradproof report: {run.run_id}", sections, chosen)
+    written = write_atomically(out, files)
+    overview = next(s for s in sections if s.title != "Verdict")
+    summary = _terminal(overview.text[0] if overview.text else "", sections, out, written, str(against))
+    if verdict is not None:
+        summary = f"verdict: {verdict.headline}\n{summary}"
+    lines = [f"  NOT COMPARABLE: {w}" for w in comparison.warnings]
+    lines += [f"  NEW DEFECT: [{d.severity}] {', '.join(d.ops)} ({d.form}): {d.summary}" for d in comparison.defects]
+    lines += [f"  ACCURACY REGRESSION: {r}" for r in comparison.regressions]
+    summary += "\n" + "\n".join(lines) if lines else ""
+    c = comparison
+    return Report(out, tuple(written), summary, c.rule_bugs, len(c.defects), c.regressions, c.warnings)
+
+
+def _render(title: str, sections: list[Section], chosen: tuple[str, ...]) -> dict[str, bytes]:
+    """The report's files in the chosen formats (name -> content)."""
     files: dict[str, bytes] = {}
     if "md" in chosen:
         files["report.md"] = to_markdown(title, sections).encode("utf-8")
@@ -310,17 +304,34 @@ def build_report(
         files["report.html"] = to_html(title, sections).encode("utf-8")
     if "csv" in chosen:
         files.update({f"{t.name}.csv": t.data.to_csv(index=False).encode("utf-8") for s in sections for t in s.tables})
-    written = write_atomically(out, files)
-    overview = next(s for s in sections if s.title != "Verdict")
-    summary = _terminal(overview.text[0] if overview.text else "", sections, out, written, str(against))
-    if verdict is not None:
-        summary = f"verdict: {verdict.headline}\n{summary}"
-    if base is not None:
-        lines = [f"  NOT COMPARABLE: {w}" for w in warnings]
-        lines += [f"  NEW DEFECT: [{d.severity}] {', '.join(d.ops)} ({d.form}): {d.summary}" for d in fresh_defects]
-        lines += [f"  ACCURACY REGRESSION: {r}" for r in regressions]
-        summary += "\n" + "\n".join(lines) if lines else ""
-    return Report(out, tuple(written), summary, fresh, len(fresh_defects), tuple(regressions), tuple(warnings))
+    return files
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    """What comparing run A with a baseline B found."""
+
+    section: Section | None = None
+    rule_bugs: int = 0
+    defects: tuple[DefectRow, ...] = ()
+    regressions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def _compare_runs(run: Run, base: Run, verdict: RunVerdict | None) -> _Comparison:
+    """New rule bugs and defects of ``run`` against ``base``, engine accuracy regressions, comparability."""
+    if base.records is None or run.records is None:
+        return _Comparison()
+    section, fresh = _comparison_section(run, base, run.records, base.records)
+    base_verdict = load_verdict(base.path)
+    fresh_defects = new_defects(verdict, base_verdict) if verdict is not None and base_verdict is not None else []
+    return _Comparison(
+        section,
+        fresh,
+        tuple(fresh_defects),
+        tuple(_regressions(compare.compare_by_method(run.records, base.records))),
+        tuple(comparability(run.meta, base.meta)),
+    )
 
 
 def _regressions(by_method: pd.DataFrame) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from verification.cli import main
+from gradproof.cli import main
 
 PLANTED = "tests/planted_engines.py"
 
@@ -47,7 +47,9 @@ def test_each_planted_bug_is_a_wrong_defect_shrunk_with_a_reproduction(
     # the reproduction runs against the class and shows the engine's wrong answer
     scope: dict[str, object] = {}
     exec(compile(bug["reproduction"].replace("print(", "result = ("), "<repro>", "exec"), scope)
-    value, grads = scope["result"]  # type: ignore[misc]
+    result = scope["result"]
+    assert isinstance(result, tuple)
+    value, grads = result
     if form != "graph":
         shown = bug["engine_value"] if bug["aspect"] == "value" else bug["engine_grad"][0]
         assert shown in (value, grads[0])

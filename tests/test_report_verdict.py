@@ -8,22 +8,20 @@ from typing import Any
 
 import pytest
 
+from gradproof.cli import main
 from reports import build_report
 from reports.verdict import graph_svg
 from tests.test_reports import META, baseline_records, tiny_records, write_run
-from verification.cli import main
 
 # tanh(x0 * x1) + tanh(x0 * x1): the shared tanh node is drawn once, and it is the one at fault
-GRAPH = {
-    "nodes": [
-        {"label": "x0", "kids": [], "blamed": False},
-        {"label": "x1", "kids": [], "blamed": False},
-        {"label": "mul", "kids": [0, 1], "blamed": False},
-        {"label": "tanh", "kids": [2], "blamed": True},
-        {"label": "add", "kids": [3, 3], "blamed": False},
-    ],
-    "root": 4,
-}
+NODES: list[dict[str, Any]] = [
+    {"label": "x0", "kids": [], "blamed": False},
+    {"label": "x1", "kids": [], "blamed": False},
+    {"label": "mul", "kids": [0, 1], "blamed": False},
+    {"label": "tanh", "kids": [2], "blamed": True},
+    {"label": "add", "kids": [3, 3], "blamed": False},
+]
+GRAPH: dict[str, Any] = {"nodes": NODES, "root": 4}
 
 
 def defect(severity: str = "wrong", op: str = "tanh", form: str = "method") -> dict[str, Any]:
@@ -82,7 +80,7 @@ def test_an_old_run_without_a_verdict_still_reports(tmp_path: Path) -> None:
 
 
 def test_graph_svg_marks_only_the_blamed_node() -> None:
-    svg = graph_svg({**GRAPH, "nodes": [{**n, "blamed": False} for n in GRAPH["nodes"]]})
+    svg = graph_svg({**GRAPH, "nodes": [{**n, "blamed": False} for n in NODES]})
     assert svg.startswith("<svg") and 'stroke="#b00020"' not in svg
     assert graph_svg({}) == ""
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from autodiff import op_names, unregister
-from verification.cli import main
+from gradproof.cli import main
 
 CLONES = "tests/planted_clones.py"
 OPS = "add,sub,mul,truediv,neg,pow_const,exp,log,tanh,sigmoid,relu"

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from runstore.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
 from verification.campaign_config import CampaignConfig
 from verification.campaign_defects import Verdict, campaign_defects, engine_probe, never_judged, set_eval_timeout
 from verification.case import CaseResult, check_case, engines_for, high_precision
@@ -35,7 +36,7 @@ from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.defects import Observation
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import init_worker, unordered_map
-from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
+from verification.progress import PROGRESS_INTERVAL, Progress
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
 
@@ -101,14 +102,14 @@ def run_campaign(
     *,
     jobs: int = 1,
     progress: bool = True,
+    progress_interval: float = PROGRESS_INTERVAL,
 ) -> CampaignResult:
     """Run the campaign, writing ``run.json``, ``records.csv`` and ``findings.json`` into ``out_dir``.
 
     ``KeyboardInterrupt`` stops it: what finished stays on disk, ``run.json``
     says ``"status": "interrupted"``, and the result is returned with that status.
+    Progress goes to stderr (:class:`~verification.progress.Progress`) unless ``progress`` is false.
     """
-    from tqdm import tqdm
-
     out_dir.mkdir(parents=True, exist_ok=True)
     run_id = out_dir.name
     started = datetime.now(UTC)
@@ -133,7 +134,7 @@ def run_campaign(
     times: dict[str, float] = {}
     expressions = records = 0
     status = "finished"
-    bar = tqdm(total=config.examples, unit="expr", disable=not progress or None, file=sys.stderr, leave=False)
+    bar = Progress(config.examples, "expr", enabled=progress, interval=progress_interval)
     with open(out_dir / RECORDS_FILE, "w", newline="") as fh:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS))
@@ -155,8 +156,7 @@ def run_campaign(
                 noise.update(chunk.warnings)
                 ratios.extend(chunk.ratios)
                 merge_times(times, chunk.times)
-                bar.update(chunk.expressions)
-                bar.set_postfix(bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
+                bar.update(chunk.expressions, bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
         except KeyboardInterrupt:
             status = "interrupted"
         finally:

@@ -232,15 +232,10 @@ def judge_local(
     op = get_op(op_name)
     inputs, is_value, params = tuple(float(x) for x in inputs), tuple(is_value), tuple(params)
     base = LocalCheck(op_name, form_of(op, is_value), inputs, is_value, params, None, "", "")
-    tree = base.tree()
-    ev: Evaluation = engine.evaluate(tree, base.point())
+    ev: Evaluation = engine.evaluate(base.tree(), base.point())
     truth = _truth(op_name, inputs, params)
     if isinstance(truth, str):
-        if truth.startswith("the op's declaration fails") and not ev.ok:
-            # in its domain and neither the engine nor the declaration gives an answer
-            severity = Severity.BROKEN if ordinary(inputs, [], failure=True) else Severity.FRAGILE
-            return _replace(base, severity=severity, aspect="raises", detail=f"{ev.error} ({truth})")
-        return _replace(base, judged=False, detail=truth)
+        return _without_truth(base, ev, truth)
     t_val = float(truth[0]) if abs(truth[0]) <= _FLOAT_MAX else math.inf
     t_parts = [float(p) if abs(p) <= _FLOAT_MAX else math.inf for p in truth[1]]
     wanted = [p for p, v in zip(t_parts, is_value) if v]
@@ -248,24 +243,16 @@ def judge_local(
         return _replace(base, judged=False, detail="the true result is beyond float64")
     is_ordinary = ordinary(inputs, [t_val, *wanted])
     fails_ordinary = ordinary(inputs, [t_val, *wanted], failure=True)
-    extreme = Severity.BROKEN if fails_ordinary else Severity.FRAGILE
     if not ev.ok:
-        kind = (ev.error or "").partition(":")[0]
-        if kind == "TimeLimit":
-            return _replace(base, severity=Severity.BROKEN, aspect="hangs", detail=str(ev.error), true_value=t_val)
-        if kind == "NonNumber":
-            return _replace(base, severity=Severity.BROKEN, aspect="non-number", detail=str(ev.error), true_value=t_val)
-        return _replace(base, severity=extreme, aspect="raises", detail=str(ev.error), true_value=t_val)
+        return _failed(base, ev, t_val, fails_ordinary)
     e_val = _finite_float(ev.value)
-    grads = ev.grads or ()
-    e_grads = [_finite_float(g) for g in grads]
+    e_grads = [_finite_float(g) for g in ev.grads or ()]
     if e_val is None or any(g is None for g in e_grads):
         return _replace(base, severity=Severity.BROKEN, aspect="non-number", detail="the engine returned a non-number")
     it = iter(e_grads)
     e_parts = tuple(next(it) if v else None for v in is_value)
     t_parts_shown = tuple(p if v else None for p, v in zip(t_parts, is_value))
     result = _replace(base, engine_value=e_val, true_value=t_val, engine_partials=e_parts, true_partials=t_parts_shown)
-    worst: tuple[int, Severity, str, str, float, float] | None = None
     checks: list[tuple[str, str, float, float, tuple[float, float] | None]] = [
         ("value", f"value {e_val!r}, true {t_val!r}", e_val, t_val, None)
     ]
@@ -274,6 +261,37 @@ def judge_local(
         if e is not None:
             said = f"local partial d/d{names[j]} {e!r}, true {t!r}"
             checks.append(("gradient", said, e, t, _clarke(op_name, inputs, params, j)))
+    return _worst(result, checks, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary)
+
+
+def _without_truth(base: LocalCheck, ev: Evaluation, why: str) -> LocalCheck:
+    """No true result: not judged, unless the declaration and the engine both fail inside the domain."""
+    if why.startswith("the op's declaration fails") and not ev.ok:
+        severity = Severity.BROKEN if ordinary(base.inputs, [], failure=True) else Severity.FRAGILE
+        return _replace(base, severity=severity, aspect="raises", detail=f"{ev.error} ({why})")
+    return _replace(base, judged=False, detail=why)
+
+
+def _failed(base: LocalCheck, ev: Evaluation, t_val: float, fails_ordinary: bool) -> LocalCheck:
+    """The engine raised where the truth is a finite float: a hang or a non-number is broken, else by the inputs."""
+    kind = (ev.error or "").partition(":")[0]
+    if kind == "TimeLimit":
+        return _replace(base, severity=Severity.BROKEN, aspect="hangs", detail=str(ev.error), true_value=t_val)
+    if kind == "NonNumber":
+        return _replace(base, severity=Severity.BROKEN, aspect="non-number", detail=str(ev.error), true_value=t_val)
+    severity = Severity.BROKEN if fails_ordinary else Severity.FRAGILE
+    return _replace(base, severity=severity, aspect="raises", detail=str(ev.error), true_value=t_val)
+
+
+def _worst(
+    result: LocalCheck,
+    checks: Sequence[tuple[str, str, float, float, tuple[float, float] | None]],
+    *,
+    is_ordinary: bool,
+    fails_ordinary: bool,
+) -> LocalCheck:
+    """The most severe of the (aspect, wording, engine, truth, Clarke range) comparisons, or ``result`` if none."""
+    worst: tuple[int, Severity, str, str, float, float] | None = None
     for aspect, said, e, t, clarke in checks:
         target = t
         if clarke is not None:
@@ -282,12 +300,10 @@ def judge_local(
         sev = classify_error(e, target, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary)
         if sev is None:
             continue
-        if not math.isfinite(e):
-            aspect = "non-finite"
         rank = list(Severity).index(sev)
         if worst is None or rank < worst[0]:
             m = measure(e, target)
-            worst = (rank, sev, aspect, said, m.ulp_err, m.bits_err)
+            worst = (rank, sev, aspect if math.isfinite(e) else "non-finite", said, m.ulp_err, m.bits_err)
     if worst is None:
         return result
     _, sev, aspect, said, ulps, bits = worst
