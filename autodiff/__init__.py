@@ -24,7 +24,6 @@ from autodiff.registry import (
     Interval,
     Kink,
     Op,
-    Spelling,
     all_ops,
     defop,
     describe_domain,
@@ -34,6 +33,7 @@ from autodiff.registry import (
     register,
     unregister,
 )
+from autodiff.spelling import Spelling, spelling_of
 
 __all__ = [
     "Value",
@@ -50,6 +50,7 @@ __all__ = [
     "Domain",
     "Kink",
     "Spelling",
+    "spelling_of",
     "REALS",
     "POSITIVE",
     "NONNEGATIVE",

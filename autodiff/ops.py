@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff.backends import Backend
-from autodiff.registry import NONNEGATIVE, NONZERO, POSITIVE, REALS, Domain, Kink, Spelling, defop
+from autodiff.registry import NONNEGATIVE, NONZERO, POSITIVE, REALS, Domain, Kink, defop
+from autodiff.spelling import Spelling
 
 __all__ = [
     "add",

@@ -19,9 +19,10 @@ A declaration holds
 * ``param_examples`` -- for ops with parameters, representative parameter
   values (one tuple per example) at which the prover checks the rule when the
   domain depends on the parameters;
-* ``spelling`` -- how engines that are not ours write the op (method, operator,
-  reflected operator, PyTorch function); derived from the name and template
-  unless given (see :mod:`autodiff.spelling`).
+* ``spelling`` -- how other engines write the op (see :mod:`autodiff.spelling`).
+
+The module is longer than 400 lines by a few: every part of a declaration, its
+checks and the registry stay together, so that an op is declared in one place.
 """
 
 from __future__ import annotations
@@ -33,17 +34,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from autodiff.errors import DomainError, OpDeclarationError, UnknownOpError
-from autodiff.spelling import Spelling, derive_spelling
 
 if TYPE_CHECKING:
     from autodiff.backends import Backend
+    from autodiff.spelling import Spelling
 
 __all__ = [
     "Interval",
     "Domain",
     "Kink",
     "Op",
-    "Spelling",
     "REALS",
     "POSITIVE",
     "NONNEGATIVE",
@@ -159,11 +159,6 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}/{self.arity}>"
-
-    @property
-    def spelled(self) -> Spelling:
-        """How engines that are not ours write this op (declared, or derived from name and template)."""
-        return derive_spelling(self.name, self.template, self.arity, self.params, self.spelling)
 
     def format(self, *args: str) -> str:
         """Source form of an application, e.g. ``(x + y)`` or ``tanh(x)``."""
@@ -310,11 +305,8 @@ def defop(  # noqa: C901 -- one flat check per declaration field, each with its 
 
     ``arity`` defaults to the number of inputs ``forward`` takes after ``m`` and
     the parameters. ``param_examples`` lists representative parameter tuples
-    (each inside ``param_domain``) for the prover. ``spelling`` says how other
-    engines write the op when the default (a Python operator for an operator
-    template, else the method and torch function of the op's name) is wrong.
-    With ``register=False`` the op is usable (call it on Values) but not
-    listed in the registry, as mutants are.
+    (each inside ``param_domain``) for the prover. ``spelling``: see :mod:`autodiff.spelling`. With
+    ``register=False`` the op is usable (call it on Values) but not listed in the registry, as mutants are.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise OpDeclarationError(f"op name must be an identifier, got {name!r}")

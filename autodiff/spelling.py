@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["Spelling", "derive_spelling", "OPERATOR_DUNDERS"]
+__all__ = ["Spelling", "derive_spelling", "spelling_of", "OPERATOR_DUNDERS"]
 
 OPERATOR_DUNDERS: dict[str, tuple[str, str]] = {
     "+": ("__add__", "__radd__"),
@@ -97,3 +98,23 @@ def derive_spelling(
     extra = ", ".join(f"{{{i}}}" for i in range(1, arity))
     inner = ", ".join(a for a in (extra, args) if a)
     return Spelling(source=f"{{0}}.{name}({inner})", method=name, torch=name)
+
+
+class Declared(Protocol):
+    """What an op declaration (:class:`autodiff.Op`) gives for its spelling."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def template(self) -> str | None: ...
+    @property
+    def arity(self) -> int: ...
+    @property
+    def params(self) -> tuple[str, ...]: ...
+    @property
+    def spelling(self) -> Spelling | None: ...
+
+
+def spelling_of(op: Declared) -> Spelling:
+    """How engines that are not ours write ``op``: its declared spelling, or one derived from name and template."""
+    return derive_spelling(op.name, op.template, op.arity, op.params, op.spelling)

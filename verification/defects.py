@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from autodiff import get_op
+from autodiff import get_op, spelling_of
 from verification.defect_kinds import FAILING, SEVERITY_ORDER, STRICT_FAILING, Form, Severity
 from verification.expr import Apply, Const, Expr, Var, size, to_source
 from verification.localise import Blame
@@ -209,7 +209,7 @@ def graph_json(tree: Expr, blamed: Expr | None) -> dict[str, object]:
             label = repr(node.value)
         else:
             assert isinstance(node, Apply)
-            symbol = get_op(node.op).spelled.operator  # "**" reads better than "pow_const" in a small graph
+            symbol = spelling_of(get_op(node.op)).operator  # "**" reads better than "pow_const" in a small graph
             label = (symbol or node.op) + (f" {', '.join(repr(p) for p in node.params)}" if node.params else "")
         kids = [index[a] for a in node.args] if isinstance(node, Apply) else []
         out.append({"label": label, "kids": kids, "blamed": blamed is not None and node == blamed})

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autodiff import Op, get_op
+from autodiff import Op, get_op, spelling_of
 from autodiff.spelling import OPERATOR_DUNDERS
 from verification.defect_kinds import Form
 from verification.engine_api import Evaluation
@@ -66,7 +66,7 @@ def _scalar(x: Any, cls: type | None = None) -> float:
 
 def _dunder(op: Op, form: Form) -> str | None:
     """The special method a micrograd-style class needs for ``op`` written in ``form``."""
-    s = op.spelled
+    s = spelling_of(op)
     if s.operator is None:
         return None
     if s.operator == "abs":
@@ -104,7 +104,7 @@ class ForeignEngine:
 
     def has_form(self, op: Op, form: Form) -> bool:
         """Whether the class defines ``op`` written in ``form`` (a method or special method of that name)."""
-        s = op.spelled
+        s = spelling_of(op)
         name = s.method if s.method is not None else _dunder(op, form)
         return name is not None and callable(getattr(self.cls, name, None))
 
@@ -204,11 +204,11 @@ class TorchEngine:
 
     def has_form(self, op: Op, form: Form) -> bool:
         """Operators work on tensors; a function op needs ``torch.<spelling>``."""
-        path = op.spelled.torch
+        path = spelling_of(op).torch
         return path is None or _torch_function(self.torch, path) is not None
 
     def _apply(self, op: Op, args: list[Any], params: tuple[float, ...]) -> Any:
-        path = op.spelled.torch
+        path = spelling_of(op).torch
         if path is None:
             return python_form(op)(*args, *params)
         return _torch_function(self.torch, path)(*args, *params)

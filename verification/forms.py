@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from autodiff import Op, get_op
+from autodiff import Op, get_op, spelling_of
 from verification.defect_kinds import Form
 from verification.expr import Apply, Const, Expr, Resolver, Var, shared_subtrees
 
@@ -42,13 +42,13 @@ def python_form(op: Op) -> Callable[..., Any]:
     """``f(*inputs, *params)`` applying ``op`` as its spelling writes it (operators work on tensors too)."""
     key = (op.name, id(op))
     if key not in _FORMS:
-        _FORMS[key] = _lambda(op, op.spelled.source)
+        _FORMS[key] = _lambda(op, spelling_of(op).source)
     return _FORMS[key]
 
 
 def torch_template(op: Op) -> str:
     """Source of the op on PyTorch: ``torch.<path>(...)`` for a function, else the Python form."""
-    s = op.spelled
+    s = spelling_of(op)
     if s.torch is None:
         return s.source
     args = [f"{{{i}}}" for i in range(op.arity)] + [f"{{{p}}}" for p in op.params]
@@ -61,7 +61,7 @@ def shapes(op: Op) -> tuple[tuple[bool, ...], ...]:
     A binary operator over two inputs has three (``v op v``, ``v op c``,
     ``c op v``); every other op has one, all inputs Values.
     """
-    s = op.spelled
+    s = spelling_of(op)
     if s.operator is not None and op.arity == 2 and not op.params:
         return ((True, True), (True, False), (False, True))
     return ((True,) * op.arity,)
@@ -69,7 +69,7 @@ def shapes(op: Op) -> tuple[tuple[bool, ...], ...]:
 
 def form_of(op: Op, is_value: Sequence[bool]) -> Form:
     """The written form of ``op`` applied to operands of which ``is_value[i]`` tells the Values."""
-    s = op.spelled
+    s = spelling_of(op)
     if s.operator is None:
         return Form.METHOD
     first = operand_order(s.source)[0] if operand_order(s.source) else "0"
@@ -102,7 +102,7 @@ def source(
     args = [source(a, names, bound, dialect=dialect, resolve=resolve) for a in tree.args]
     if dialect == "gradproof":
         return op.format(*args, *(repr(p) for p in tree.params))
-    template = torch_template(op) if dialect == "torch" else op.spelled.source
+    template = torch_template(op) if dialect == "torch" else spelling_of(op).source
     return template.format(*args, **{p: repr(v) for p, v in zip(op.params, tree.params)})
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from autodiff import Op, all_ops, in_domain
+from autodiff import Op, all_ops, in_domain, spelling_of
 from verification.defect_kinds import Form, Severity
 from verification.engine_api import Engine
 from verification.forms import form_of, shapes
@@ -61,7 +61,7 @@ class ProbeResult:
 
         op = get_op(self.op)
         names = ["v" if is_v else "c" for is_v in self.shape]
-        text = op.spelled.source.format(*names, **{p: "c" for p in op.params})
+        text = spelling_of(op).source.format(*names, **{p: "c" for p in op.params})
         return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 
