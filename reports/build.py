@@ -285,7 +285,8 @@ def build_report(
     overview = next(s for s in sections if s.title != "Verdict")
     summary = _terminal(overview.text[0] if overview.text else "", sections, out, written, str(against))
     if verdict is not None:
-        summary = f"verdict: {verdict.headline}\n{summary}"
+        first, _, rest = summary.partition("\n")
+        summary = f"{first}\n  verdict: {verdict.headline}" + (f"\n{rest}" if rest else "")
     lines = [f"  NOT COMPARABLE: {w}" for w in comparison.warnings]
     lines += [f"  NEW DEFECT: [{d.severity}] {', '.join(d.ops)} ({d.form}): {d.summary}" for d in comparison.defects]
     lines += [f"  ACCURACY REGRESSION: {r}" for r in comparison.regressions]

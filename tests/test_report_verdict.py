@@ -68,7 +68,7 @@ def test_the_html_report_opens_with_the_verdict_and_draws_each_defect(tmp_path: 
     (svg,) = re.findall(r"<svg.*?</svg>", first)
     assert svg.count("<rect") == 5  # the shared tanh node once
     assert svg.count('stroke="#b00020"') == 1 and ">tanh<" in svg
-    assert "Every defect, most severe first" in page and "verdict: FAIL: 1 wrong" in report.summary
+    assert "Every defect, most severe first" in page and "\n  verdict: FAIL: 1 wrong\n" in report.summary
     markdown = (report.out_dir / "report.md").read_text()
     assert markdown.index("Verdict") < markdown.index("Overview") and "FAIL: 1 wrong" in markdown
 
