@@ -33,6 +33,7 @@ from autodiff.registry import (
     register,
     unregister,
 )
+from autodiff.spelling import Spelling, spelling_of
 
 __all__ = [
     "Value",
@@ -48,6 +49,8 @@ __all__ = [
     "Interval",
     "Domain",
     "Kink",
+    "Spelling",
+    "spelling_of",
     "REALS",
     "POSITIVE",
     "NONNEGATIVE",

@@ -13,6 +13,7 @@ from typing import Any
 
 from autodiff.backends import Backend
 from autodiff.registry import NONNEGATIVE, NONZERO, POSITIVE, REALS, Domain, Kink, defop
+from autodiff.spelling import Spelling
 
 __all__ = [
     "add",
@@ -318,4 +319,5 @@ abs = defop(  # noqa: A001 - the op is called abs
     grad=_abs_grad,
     kinks=(Kink(at=0.0, convention=0.0),),
     spec=lambda sp, x: sp.Abs(x),
+    spelling=Spelling(source="abs({0})", operator="abs", torch="abs"),
 )

@@ -18,7 +18,11 @@ A declaration holds
   functions, independent of the (numerically careful) forward;
 * ``param_examples`` -- for ops with parameters, representative parameter
   values (one tuple per example) at which the prover checks the rule when the
-  domain depends on the parameters.
+  domain depends on the parameters;
+* ``spelling`` -- how other engines write the op (see :mod:`autodiff.spelling`).
+
+The module is longer than 400 lines by a few: every part of a declaration, its
+checks and the registry stay together, so that an op is declared in one place.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from autodiff.errors import DomainError, OpDeclarationError, UnknownOpError
 
 if TYPE_CHECKING:
     from autodiff.backends import Backend
+    from autodiff.spelling import Spelling
 
 __all__ = [
     "Interval",
@@ -141,6 +146,7 @@ class Op:
     template: str | None = None
     doc: str = ""
     param_examples: tuple[tuple[float, ...], ...] = ()
+    spelling: Spelling | None = None
     is_restricted: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
@@ -288,6 +294,7 @@ def defop(  # noqa: C901 -- one flat check per declaration field, each with its 
     template: str | None = None,
     doc: str | None = None,
     param_examples: Sequence[Sequence[float]] = (),
+    spelling: Spelling | None = None,
     register: bool = True,
     replace_existing: bool = False,
 ) -> Op:
@@ -298,8 +305,8 @@ def defop(  # noqa: C901 -- one flat check per declaration field, each with its 
 
     ``arity`` defaults to the number of inputs ``forward`` takes after ``m`` and
     the parameters. ``param_examples`` lists representative parameter tuples
-    (each inside ``param_domain``) for the prover. With ``register=False`` the op is usable (call it on Values)
-    but not listed in the registry, as mutants are.
+    (each inside ``param_domain``) for the prover. ``spelling``: see :mod:`autodiff.spelling`. With
+    ``register=False`` the op is usable (call it on Values) but not listed in the registry, as mutants are.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise OpDeclarationError(f"op name must be an identifier, got {name!r}")
@@ -347,6 +354,7 @@ def defop(  # noqa: C901 -- one flat check per declaration field, each with its 
         template=template,
         doc=doc if doc is not None else (inspect.getdoc(forward) or ""),
         param_examples=examples,
+        spelling=spelling,
     )
     _check_signature(op)
     if register:

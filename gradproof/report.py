@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from reports.formats import FORMATS
 
@@ -29,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--against",
         metavar="RUN_B",
-        help="baseline run to compare with; exit status 1 when RUN_DIR has a rule bug RUN_B does not",
+        help="baseline run to compare with; exit status 1 when RUN_DIR has a rule bug or a defect RUN_B does not, "
+        "or its engine's accuracy got worse (beyond 1 bit in median or max bits, or 1%% of results within 1 ULP)",
     )
 
 
@@ -38,4 +40,6 @@ def run(args: argparse.Namespace) -> int:
 
     report = build_report(args.run_dir, args.out, args.format, against=args.against)
     print(report.summary)
-    return 1 if report.new_rule_bugs else 0
+    for warning in report.warnings:
+        print(f"gradproof report: warning: {warning}; the comparison may not mean what it seems", file=sys.stderr)
+    return 1 if report.fails else 0

@@ -24,6 +24,7 @@ from reports.formats import FORMATS, parse_formats
 from reports.load import Run, load_run
 from reports.render import Figure, Section, Table, to_html, to_markdown
 from reports.vcurve import sample_vcurves
+from reports.verdict import DefectRow, RunVerdict, comparability, load_verdict, new_defects, verdict_section
 
 __all__ = ["FORMATS", "Report", "parse_formats", "build_report", "write_atomically"]
 
@@ -42,6 +43,14 @@ class Report:
     files: tuple[Path, ...]
     summary: str
     new_rule_bugs: int
+    new_defects: int = 0
+    regressions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def fails(self) -> bool:
+        """Whether the comparison should fail a CI job: a new rule bug or defect, or an accuracy regression."""
+        return bool(self.new_rule_bugs or self.new_defects or self.regressions)
 
 
 def _flatten(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -256,22 +265,40 @@ def build_report(
         raise ReportError("--against compares records: both runs need a records.csv")
     out = Path(out_dir) if out_dir is not None else run.path / "report"
     sections: list[Section] = []
+    verdict = load_verdict(run.path)
+    if verdict is not None:
+        sections.append(verdict_section(verdict))
     if run.records is not None:
         sections += _record_sections(run, run.records, vcurves)
     else:
         over = stats.overview(None, run.meta, run.findings_total)
         sections.append(Section("Overview", [_headline_text(run, over)]))
-    fresh = 0
-    if base is not None and base.records is not None and run.records is not None:
-        section, fresh = _comparison_section(run, base, run.records, base.records)
-        sections.append(section)
+    comparison = _compare_runs(run, base, verdict) if base is not None else _Comparison()
+    if comparison.section is not None:
+        sections.append(comparison.section)
     if run.mutants is not None:
         sections.append(_mutation_section(run.mutants))
     sections.append(_findings_section(run))
     meta = pd.DataFrame(_flatten(run.meta), columns=["key", "value"])
     sections.append(Section("Run metadata", tables=[Table("run", "run.json", meta)]))
 
-    title = f"gradproof report: {run.run_id}"
+    files = _render(f"gradproof report: {run.run_id}", sections, chosen)
+    written = write_atomically(out, files)
+    overview = next(s for s in sections if s.title != "Verdict")
+    summary = _terminal(overview.text[0] if overview.text else "", sections, out, written, str(against))
+    if verdict is not None:
+        first, _, rest = summary.partition("\n")
+        summary = f"{first}\n  verdict: {verdict.headline}" + (f"\n{rest}" if rest else "")
+    lines = [f"  NOT COMPARABLE: {w}" for w in comparison.warnings]
+    lines += [f"  NEW DEFECT: [{d.severity}] {', '.join(d.ops)} ({d.form}): {d.summary}" for d in comparison.defects]
+    lines += [f"  ACCURACY REGRESSION: {r}" for r in comparison.regressions]
+    summary += "\n" + "\n".join(lines) if lines else ""
+    c = comparison
+    return Report(out, tuple(written), summary, c.rule_bugs, len(c.defects), c.regressions, c.warnings)
+
+
+def _render(title: str, sections: list[Section], chosen: tuple[str, ...]) -> dict[str, bytes]:
+    """The report's files in the chosen formats (name -> content)."""
     files: dict[str, bytes] = {}
     if "md" in chosen:
         files["report.md"] = to_markdown(title, sections).encode("utf-8")
@@ -280,6 +307,45 @@ def build_report(
         files["report.html"] = to_html(title, sections).encode("utf-8")
     if "csv" in chosen:
         files.update({f"{t.name}.csv": t.data.to_csv(index=False).encode("utf-8") for s in sections for t in s.tables})
-    written = write_atomically(out, files)
-    summary = _terminal(sections[0].text[0], sections, out, written, str(against))
-    return Report(out, tuple(written), summary, fresh)
+    return files
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    """What comparing run A with a baseline B found."""
+
+    section: Section | None = None
+    rule_bugs: int = 0
+    defects: tuple[DefectRow, ...] = ()
+    regressions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def _compare_runs(run: Run, base: Run, verdict: RunVerdict | None) -> _Comparison:
+    """New rule bugs and defects of ``run`` against ``base``, engine accuracy regressions, comparability."""
+    if base.records is None or run.records is None:
+        return _Comparison()
+    section, fresh = _comparison_section(run, base, run.records, base.records)
+    base_verdict = load_verdict(base.path)
+    fresh_defects = new_defects(verdict, base_verdict) if verdict is not None and base_verdict is not None else []
+    return _Comparison(
+        section,
+        fresh,
+        tuple(fresh_defects),
+        tuple(_regressions(compare.compare_by_method(run.records, base.records))),
+        tuple(comparability(run.meta, base.meta)),
+    )
+
+
+def _regressions(by_method: pd.DataFrame) -> list[str]:
+    """Engine methods whose accuracy got worse beyond the comparison's thresholds (see :mod:`reports.compare`)."""
+    out = []
+    for r in by_method.itertuples(index=False):
+        if str(r.method).startswith("engine") and r.change in ("worse", "mixed"):
+            out.append(
+                f"{r.method}: median bits {r.median_bits_b:.2f} -> {r.median_bits_a:.2f}, max bits "
+                f"{r.max_bits_b:.2f} -> {r.max_bits_a:.2f}, within 1 ULP {r.within_1ulp_b:.1%} -> "
+                f"{r.within_1ulp_a:.1%} (thresholds: {compare.BITS_TOLERANCE:g} bit, "
+                f"{compare.SHARE_TOLERANCE:.0%} of results)"
+            )
+    return out

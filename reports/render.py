@@ -45,6 +45,7 @@ class Section:
     tables: Sequence[Table] = ()
     figures: Sequence[Figure] = ()
     blocks: Sequence[tuple[str, str]] = field(default=())  # (caption, preformatted text)
+    html: Sequence[str] = field(default=())  # HTML fragments shown instead of ``text`` in the HTML report
 
     @property
     def anchor(self) -> str:
@@ -166,7 +167,7 @@ def to_html(title: str, sections: Sequence[Section]) -> str:
     ]
     for s in sections:
         out.append(f'<section id="{s.anchor}"><h2>{esc(s.title)}</h2>')
-        out += [f"<p>{esc(p)}</p>" for p in s.text]
+        out += list(s.html) if s.html else [f"<p>{esc(p)}</p>" for p in s.text]
         for t in s.tables:
             out += [f'<p class="caption">{esc(t.caption)}</p>', _html_table(t.data)]
         for f in s.figures:

@@ -16,7 +16,9 @@ from runstore.layout import (
     FINDINGS_LOG,
     LOCK_FILE,
     MANIFEST_FILE,
+    OBSERVATIONS_DIR,
     RUN_FILE,
+    WARNINGS_FILE,
     RunKind,
     Status,
 )
@@ -55,6 +57,8 @@ __all__ = [
     "FINDINGS_FILE",
     "FINDINGS_KEPT",
     "FINDINGS_LOG",
+    "OBSERVATIONS_DIR",
+    "WARNINGS_FILE",
     "LOCK_FILE",
     "MANIFEST_FILE",
     "RUN_FILE",

@@ -26,6 +26,8 @@ __all__ = [
     "FINDINGS_LOG",
     "FINDINGS_FILE",
     "FINDINGS_KEPT",
+    "OBSERVATIONS_DIR",
+    "WARNINGS_FILE",
     "RunKind",
     "Status",
 ]
@@ -35,6 +37,10 @@ LOCK_FILE: Final = ".lock"
 MANIFEST_FILE: Final = "chunks.jsonl"
 FINDINGS_LOG: Final = "findings.jsonl"
 FINDINGS_FILE: Final = "findings.json"
+OBSERVATIONS_DIR: Final = "observations"
+"""Per-chunk side data a run needs again on resume (one file per chunk, written before its manifest line)."""
+WARNINGS_FILE: Final = "warnings.log"
+"""Warnings raised by libraries and engines during the run (kept off the console)."""
 FINDINGS_KEPT: Final = 200
 """Findings listed in ``findings.json`` (all of them are in ``findings.jsonl``); a report table stays readable."""
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from runstore.atomic import append_lines, read_json_lines, to_data, write_json
+from runstore.atomic import append_lines, read_json_lines, to_data, write_bytes, write_json
 from runstore.errors import RunStoreError
 from runstore.layout import FINDINGS_LOG, LOCK_FILE, MANIFEST_FILE, RUN_FILE, RunKind, Status
 from runstore.schema import TABLES, Format, TableSpec
@@ -287,9 +287,17 @@ class RunDir:
         self._save()
 
     def commit_chunk(
-        self, entry: ChunkEntry, tables: Mapping[str, Sequence[Any]], findings: Sequence[Any] = ()
+        self,
+        entry: ChunkEntry,
+        tables: Mapping[str, Sequence[Any]],
+        findings: Sequence[Any] = (),
+        *,
+        blobs: Mapping[str, bytes] | None = None,
     ) -> None:
-        """Write a finished chunk: its Parquet parts, then its findings, then its manifest line.
+        """Write a finished chunk: its Parquet parts, its side data, its findings, then its manifest line.
+
+        ``blobs`` maps a folder of the run to the chunk's side data in it (one
+        file per chunk, written atomically; :meth:`read_blobs` reads them back).
 
         A chunk already committed is ignored (a retried task's second result never writes twice).
         """
@@ -301,12 +309,29 @@ class RunDir:
                 directory = self.path / spec.path
                 directory.mkdir(exist_ok=True)
                 write_part(directory, spec, entry.index, rows)
+        for folder, data in (blobs or {}).items():
+            with self._guard(folder):
+                (self.path / folder).mkdir(exist_ok=True)
+                write_bytes(self.path / folder / _blob_name(entry.index), data)
         if findings:
             with self._guard(FINDINGS_LOG):
                 append_lines(self.path / FINDINGS_LOG, [{"chunk": entry.index, **_as_dict(f)} for f in findings])
         with self._guard(MANIFEST_FILE):
             append_lines(self.path / MANIFEST_FILE, [entry])
         self.chunks[entry.index] = entry
+
+    def read_blobs(self, folder: str) -> dict[int, bytes]:
+        """The side data of the committed chunks in ``folder``, by chunk index."""
+        return {
+            i: (self.path / folder / _blob_name(i)).read_bytes()
+            for i in self.chunks
+            if (self.path / folder / _blob_name(i)).exists()
+        }
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write the text file ``name`` of the run, atomically."""
+        with self._guard(name):
+            write_bytes(self.path / name, text.encode("utf-8"))
 
     def write_table(self, spec: TableSpec, rows: Sequence[Any]) -> None:
         """Replace a small (CSV) table of the run by ``rows``, atomically."""
@@ -379,6 +404,10 @@ class RunDir:
         with contextlib.suppress(RunStoreError):  # a full disk may refuse this too: the next touch marks it
             self.finish(status, status_note=note)
         self.close()
+
+
+def _blob_name(index: int) -> str:
+    return f"chunk-{index:06d}.bin"
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

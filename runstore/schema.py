@@ -45,6 +45,7 @@ METHODS: Final = (
 
 VERDICTS: Final = (
     "ok",  # within what the problem's conditioning explains
+    "unjudged",  # first-order error analysis does not hold there: recorded, not judged
     "rule_bug",  # a wrong derivative (see docs/verify.md for the criterion)
     "value_bug",  # a wrong forward value
     "exception_mismatch",  # the method raised or gave non-finite where the truth is finite (or vice versa)

@@ -159,6 +159,12 @@ def test_a_kink_convention_mutant_is_caught_by_the_prover_only() -> None:
     assert killed == {"prover": True, "engine_f64": False, "gradcheck": False}
 
 
+@pytest.mark.parametrize("op", ["relu", "abs"])
+def test_a_kink_convention_outside_clarke_is_killed_by_the_campaign_methods(op: str) -> None:
+    killed = outcomes(f"{op}:kink:2 at 0 (outside Clarke)", ("engine_f64", "engine_hp"), examples=10)
+    assert killed == {"engine_f64": True, "engine_hp": True}
+
+
 # --- a run, the CLI and the report ------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ def test_small_campaign_passes_and_says_where(tmp_path: Path, capsys: pytest.Cap
     assert main(["verify", "--examples", "20", "--jobs", "1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert str(out) in text
-    assert "no rule bug found" in text
+    assert "PASS: no defect" in text
     assert "20 expressions" in text
     assert json.loads((out / "run.json").read_text())["status"] == "finished"
 
@@ -35,7 +35,7 @@ def test_planted_bug_exits_1_with_a_reproduction(tmp_path: Path, capsys: pytest.
         unregister("log2")
     text = capsys.readouterr().out
     assert status == 1
-    assert "FOUND" in text and "rule bug" in text
+    assert "FAIL: 1 wrong" in text and "[wrong] log2 (method, gradient): the rule of `log2`" in text
     assert "y = log2(x0)" in text
 
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from verification.campaign import CampaignConfig, CampaignResult, run_campaign
-    from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
+    from verification.engine_api import Engine, Evaluation
+    from verification.engine_spec import resolve_engine
+    from verification.engines import BuiltinEngine
     from verification.errors import UsageError
     from verification.expr import Apply, Const, Expr, Var, evaluate_values, to_source, to_sympy
     from verification.foreign import ForeignEngine, TorchEngine, load_engine
@@ -86,9 +88,9 @@ _EXPORTS: dict[str, str] = {
     "CampaignResult": "verification.campaign",
     "run_campaign": "verification.campaign",
     "BuiltinEngine": "verification.engines",
-    "Engine": "verification.engines",
-    "Evaluation": "verification.engines",
-    "resolve_engine": "verification.engines",
+    "Engine": "verification.engine_api",
+    "Evaluation": "verification.engine_api",
+    "resolve_engine": "verification.engine_spec",
     "UsageError": "verification.errors",
     "Apply": "verification.expr",
     "Const": "verification.expr",

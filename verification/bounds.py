@@ -308,8 +308,9 @@ def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float,
         if _lg(kid.value - kink.at) <= near:
             raise _Discard("near_kink", f"{op.name}: input {kink.input} = {kid.value} is near its kink at {kink.at}")
     try:
-        ans = op.forward(m, *vals, *params)
-        partials = op.partials(m, ans, *vals, *params)
+        ans = m.num(op.forward(m, *vals, *params))
+        # a rule may return plain numbers (``(1.0,)``): bring them into this context
+        partials = tuple(m.num(p) for p in op.partials(m, ans, *vals, *params))
     except (ArithmeticError, ValueError) as exc:
         raise _Discard("non_finite", f"{op.name} at {vals}: {exc}") from None
     la = _finite(ans, f"{op.name}(...)")

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -32,7 +34,9 @@ from typing import Any
 from runstore import (
     FINDINGS_FILE,
     FINDINGS_KEPT,
+    OBSERVATIONS_DIR,
     RECORDS,
+    WARNINGS_FILE,
     ChunkEntry,
     RunDir,
     RunKind,
@@ -41,8 +45,10 @@ from runstore import (
     read_findings,
 )
 from verification.campaign_config import CampaignConfig
-from verification.case import CaseResult, check_case, high_precision
+from verification.campaign_defects import Verdict, campaign_defects, engine_probe, never_judged, set_eval_timeout
+from verification.case import CaseResult, check_case, engines_for, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
+from verification.defects import Observation
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import Executor, LocalWorkers
 from verification.progress import PROGRESS_INTERVAL, Progress
@@ -87,6 +93,7 @@ class CampaignResult:
     times: dict[str, float]
     resumed: int = 0
     finding_counts: Counter[str] = dataclasses.field(default_factory=Counter)
+    verdict: Verdict | None = None
 
     @property
     def bugs(self) -> list[dict[str, Any]]:
@@ -202,8 +209,14 @@ def _run(
         totals.add(entry)
     resumed = totals.expressions
     findings = FindingTally(FINDINGS_KEPT)
+    observations: list[Observation] = []
+    noise: Counter[str] = Counter()  # third-party warnings: to the run's log, not the console
     if run.chunks:
         findings.extend(read_findings(run.path).findings)
+        for blob in run.read_blobs(OBSERVATIONS_DIR).values():
+            seen, warned = pickle.loads(blob)
+            observations.extend(seen)
+            noise.update(warned)
     status = Status.FINISHED
     remaining = config.chunk_count - len(run.chunks)
     bar = Progress(config.examples - resumed, "expr", enabled=progress, interval=interval)
@@ -213,9 +226,12 @@ def _run(
             if chunk.index in run.chunks:
                 continue  # a chunk Dask ran twice: it is written once
             entry = _entry(chunk)
-            run.commit_chunk(entry, {RECORDS.name: chunk.rows}, chunk.findings)
+            blob = pickle.dumps((chunk.observations, chunk.warnings))
+            run.commit_chunk(entry, {RECORDS.name: chunk.rows}, chunk.findings, blobs={OBSERVATIONS_DIR: blob})
             totals.add(entry)
             findings.extend(chunk.findings)
+            observations.extend(chunk.observations)
+            noise.update(chunk.warnings)
             bar.update(chunk.expressions, bugs=sum(n for k, n in findings.counts.items() if k in BUG_VERDICTS))
             run.check_stop()
     except KeyboardInterrupt:
@@ -223,11 +239,18 @@ def _run(
     finally:
         bar.close()
     shrunk: list[dict[str, Any]] = []
-    if status is Status.FINISHED:
+    if status is Status.FINISHED and config.max_shrinks > 0:
         try:
             shrunk = shrink_all(config, findings.kept)
         except KeyboardInterrupt:
             status = Status.INTERRUPTED
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        verdict = _verdict(config, totals.counts, observations)
+    noise.update(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught)
+    if noise:
+        lines = [f"{n} chunk(s): {text}" for text, n in sorted(noise.items())]
+        run.write_text(WARNINGS_FILE, "\n".join(lines) + "\n")
     seconds = time.perf_counter() - t0
     result = CampaignResult(
         run.path,
@@ -242,9 +265,22 @@ def _run(
         totals.times,
         resumed,
         findings.counts,
+        verdict,
     )
     total = sum(findings.counts.values())
-    run.write_json(FINDINGS_FILE, {"shrunk": shrunk, "findings": findings.kept[:FINDINGS_KEPT], "total": total})
+    run.write_json(
+        FINDINGS_FILE,
+        {
+            "verdict": verdict.headline(),
+            "exit_status": verdict.exit_status(),
+            "defects": [d.to_json() for d in verdict.defects],
+            "never_judged_ops": list(verdict.unjudged_ops),
+            "unjudged_records": verdict.unjudged_records,
+            "shrunk": shrunk,
+            "findings": findings.kept[:FINDINGS_KEPT],
+            "total": total,
+        },
+    )
     run.finish(
         status,
         seconds=round(seconds, 3),
@@ -258,6 +294,26 @@ def _run(
         },
     )
     return result
+
+
+def _verdict(config: CampaignConfig, counts: Counter[str], observations: list[Observation]) -> Verdict:
+    """Defects of probing and of the chunks, and what was never judged."""
+    engine, _ = engines_for(config.engine)
+    set_eval_timeout(engine, config.eval_timeout)
+    defects = campaign_defects(
+        engine,
+        engine_probe(engine, config.ops),
+        observations,
+        reproduce=lambda tree, point: reproduction(engine, tree, point, config.plugins),
+    )
+    ops = config.ops if config.ops is not None else tuple(sorted(engine.supported_ops()))
+    judged = Counter({k[len("judged_op_") :]: v for k, v in counts.items() if k.startswith("judged_op_")})
+    prefix = "verdict_engine_f64_"
+    f64 = {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)}
+    unjudged = f64.get("unjudged", 0) + f64.get("unsamplable", 0)
+    return Verdict(
+        tuple(defects), tuple(never_judged(ops, judged)), sum(f64.values()) - unjudged, unjudged, config.ops is not None
+    )
 
 
 def _count_summary(result: CampaignResult) -> dict[str, Any]:
@@ -281,5 +337,7 @@ def _count_summary(result: CampaignResult) -> dict[str, Any]:
             "median_from_sample": ratios.sampled,
         },
         "verdicts": {k[len("verdict_") :]: v for k, v in sorted(c.items()) if k.startswith("verdict_")},
+        "defects": dict(Counter(d.severity.value for d in result.verdict.defects)) if result.verdict else {},
+        "never_judged_ops": list(result.verdict.unjudged_ops) if result.verdict else [],
         "seconds_by_stage": {k: round(v, 3) for k, v in sorted(result.times.items())},
     }

@@ -28,6 +28,7 @@ class CampaignConfig:
     oracle_every: int = 10
     max_shrinks: int = 3
     expr_timeout: float = 30.0
+    eval_timeout: float = 5.0  # seconds a foreign engine may take for one evaluation before it counts as hanging
 
     @property
     def chunk_count(self) -> int:

@@ -27,9 +27,12 @@ from autodiff import get_op
 from runstore import Record
 from verification.bounds import HP_DPS, SAFETY, Analysis, analyse
 from verification.campaign_config import CampaignConfig
-from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
-from verification.expr import Expr, depth, ops_in, size, to_source
+from verification.engine_api import Engine, Evaluation
+from verification.engine_spec import resolve_engine
+from verification.engines import BuiltinEngine
+from verification.expr import Expr, Resolver, depth, ops_in, size, to_source
 from verification.judging import BUG_VERDICTS, ENGINE_METHODS, verdict
+from verification.kinks import kink_rows
 from verification.metrics import measure, ulp
 from verification.numeric import Unsupported
 from verification.references import Certified, Reference, reference
@@ -167,7 +170,53 @@ def check_case(
         elif config.oracle_every and expr_id % config.oracle_every == 0 and kept == 1:
             _oracle_check(result, ref, point, certified, source)
         _check_point(result, tree, point, kept - 1, base, ref, analysis, certified, engine, hp_engine, stop_on)
+    if candidates and any(resolve(op).kinks for op in ops_in(tree)):
+        _check_kinks(result, tree, candidates[0], base, engine, hp_engine, stop_on, resolve)
     return result
+
+
+def _check_kinks(
+    result: CaseResult,
+    tree: Expr,
+    candidate: Sequence[float],
+    base: dict[str, Any],
+    engine: Engine,
+    hp_engine: Engine | None,
+    stop_on: tuple[str, str] | None,
+    resolve: Resolver,
+) -> None:
+    """The engines at the tree's kinks (:mod:`verification.kinks`): a convention outside Clarke is a rule bug."""
+    engines = [("engine_f64", engine)] + ([("engine_hp", hp_engine)] if hp_engine is not None else [])
+    t0 = time.perf_counter()
+    rows, checked = kink_rows(tree, [float(c) for c in candidate], base, engines, resolve=resolve)
+    result.add_time("kinks", time.perf_counter() - t0)
+    result.counts["kink_points"] += checked
+    for row in rows:
+        result.rows.append(row)
+        result.counts[f"verdict_{row.method}_rule_bug"] += 1
+        if stop_on is not None and stop_on == ("rule_bug", row.method):
+            raise FoundBug(tree, tuple(float(p) for p in row.point.strip("[]").split(",")), 0)
+        result.findings.append(
+            {
+                k: getattr(row, k)
+                for k in (
+                    "method",
+                    "expr_id",
+                    "expr",
+                    "sympy_expr",
+                    "ops",
+                    "point",
+                    "variable",
+                    "value",
+                    "true_value",
+                    "grad",
+                    "true_grad",
+                    "ulp_err",
+                    "exception",
+                )
+            }
+            | {"kind": "rule_bug", "allowed_abs_err": math.nan}
+        )
 
 
 def _oracle_check(

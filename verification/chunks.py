@@ -9,6 +9,7 @@ a bug found in it.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +17,10 @@ from typing import Any
 from autodiff import get_op
 from runstore import Record
 from verification.campaign_config import CampaignConfig
+from verification.campaign_defects import chunk_observations, hang_observation, judged_ops, set_eval_timeout
 from verification.case import check_case, engines_for
-from verification.engines import Engine
+from verification.defects import DefectLog, Observation
+from verification.engine_api import Engine
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
 from verification.timeout import Timeout, time_limit
 
@@ -35,6 +38,8 @@ class ChunkResult:
     ratios: list[float]
     expressions: int
     times: dict[str, float] = field(default_factory=dict)
+    observations: list[Observation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # distinct warnings raised while checking, for the run's log
 
 
 def merge_times(into: dict[str, float], more: dict[str, float]) -> None:
@@ -74,8 +79,11 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
     skipped and counted under ``timeouts``.
     """
     engine, hp_engine = engines_for(config.engine)
+    set_eval_timeout(engine, config.eval_timeout)
     size, first = config.chunk_size(index), config.chunk_start(index)
     out = ChunkResult(index, [], Counter(), [], [], 0)
+    log = DefectLog()
+    foreign = getattr(engine, "probe", None) is not None  # a hang of ours is the references', not a defect
 
     def body(case: Case) -> None:
         if out.expressions >= size:
@@ -95,7 +103,20 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         except Timeout:
             out.expressions += 1
             out.counts["timeouts"] += 1
+            if foreign and cands:
+                log.add(hang_observation(tree, cands[0], config.expr_timeout))
             return
+        if res.findings:
+            t_loc = time.perf_counter()
+            try:
+                with time_limit(config.expr_timeout):
+                    log.extend(chunk_observations(engine, tree, res.findings))
+            except Timeout:
+                if foreign:
+                    log.add(hang_observation(tree, cands[0], config.expr_timeout))
+                out.counts["localise_timeouts"] += 1
+            res.add_time("localise", time.perf_counter() - t_loc)
+        out.counts.update({f"judged_op_{op}": n for op, n in judged_ops(res.rows).items()})
         for f in res.findings:
             f["chunk"] = index
         out.expressions += 1
@@ -106,6 +127,16 @@ def run_chunk(config: CampaignConfig, index: int, run_id: str = "") -> ChunkResu
         merge_times(out.times, res.times)
 
     t0 = time.perf_counter()
-    run_cases(chunk_strategy(config, engine), body, seed=chunk_seed(config, index), max_examples=size, shrink=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_cases(
+            chunk_strategy(config, engine),
+            body,
+            seed=chunk_seed(config, index),
+            max_examples=size,
+            shrink=False,
+        )
+    out.warnings = sorted({f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught})
     out.times["chunk_total"] = time.perf_counter() - t0
+    out.observations = log.representatives()
     return out

@@ -1,50 +1,19 @@
-"""The engine under test: a small interface, and the built-in engine's adapter.
+"""The built-in engine as an engine under test (the interface itself is :mod:`verification.engine_api`).
 
-A campaign never touches an engine directly; it asks an :class:`Engine` to
-evaluate an expression tree at a point and report the value and the gradient
-(or the exception the engine raised, as an outcome rather than a crash).
-Adapters for engines that are not ours implement the same interface.
+Adapters for engines that are not ours (:mod:`verification.foreign`) implement
+the same interface; :mod:`verification.engine_spec` turns an ``--engine`` spec
+into any of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
 
 from autodiff import Backend, Op, Value, get_op, mpmath_backend, op_names
+from verification.engine_api import Engine, Evaluation
 from verification.expr import Expr, Resolver, evaluate_values
 
-__all__ = ["Evaluation", "Engine", "BuiltinEngine", "BUILTIN_SPECS", "resolve_engine"]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What an engine returned at one point: value and gradient, or the error it raised."""
-
-    value: Any = None
-    grads: tuple[Any, ...] | None = None
-    error: str | None = None  # "ExceptionType: message" when the engine raised
-
-    @property
-    def ok(self) -> bool:
-        """Whether the engine produced a value and a gradient."""
-        return self.error is None
-
-
-@runtime_checkable
-class Engine(Protocol):
-    """What the harness needs from an engine under test."""
-
-    name: str
-
-    def supported_ops(self) -> frozenset[str]:
-        """Registry names of the ops this engine can run (expressions use only these)."""
-        ...
-
-    def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
-        """Value of ``tree`` and its gradient w.r.t. every variable, at ``point`` (float64 inputs)."""
-        ...
+__all__ = ["Evaluation", "Engine", "BuiltinEngine", "BUILTIN_SPECS"]
 
 
 class BuiltinEngine:
@@ -82,24 +51,5 @@ BUILTIN_SPECS = ("gradproof", "builtin")
 """Engine specs that name the built-in engine."""
 
 
-def resolve_engine(spec: str) -> Engine:
-    """The engine named by ``spec``.
-
-    * ``gradproof`` / ``builtin``: the built-in engine;
-    * ``mutant:NAME``: the built-in engine with one mutant of
-      :mod:`verification.mutants` (a wrong rule, or a traversal fault);
-    * ``torch``, ``module:Class`` or ``path/to/file.py:Class``: a foreign engine
-      (see :mod:`verification.foreign`).
-
-    A spec that cannot be loaded is a UsageError naming the cause.
-    """
-    if spec in BUILTIN_SPECS:
-        return BuiltinEngine()
-    if spec.startswith("mutant:"):
-        from verification.mutants import mutant_engine
-
-        return mutant_engine(spec[len("mutant:") :])
-    from verification.foreign import load_engine
-
-    engine: Engine = load_engine(spec)
-    return engine
+BUILTIN_SPECS = ("gradproof", "builtin")
+"""Engine specs that name the built-in engine."""

@@ -3,139 +3,96 @@
 ``load_engine("module:Class")`` or ``load_engine("path/to/file.py:Class")``
 wraps a duck-typed class: constructed from a float, arithmetic operators and
 their reflected forms, ``.backward()``, ``.grad``, ``.data``, and ops as
-methods (``.tanh()``, ``.exp()``, ``.relu()``, ...). Which ops the class really
-supports is found by probing each one (a method can exist and still raise),
-and campaigns generate expressions from that set only. ``load_engine("torch")``
-runs float64 0-d tensors through ``torch.autograd.grad``.
+methods (``.tanh()``, ``.exp()``, ``.relu()``, ...). How each op is written
+comes from its declaration (:mod:`autodiff.spelling`, :mod:`verification.forms`),
+so a plugin op runs here too. Which forms the class really has, and which of
+them work, is found by probing each one (:mod:`verification.probe`);
+campaigns generate expressions from the supported ops only, and a missing or
+broken form of a supported op is avoided by lifting the number into a Value.
+``load_engine("torch")`` runs float64 0-d tensors through ``torch.autograd.grad``.
 
 Expressions are evaluated as a user would write them: constants stay Python
 floats, so ``2.0 - x`` exercises ``__rsub__`` and ``x ** 3.0`` the number power;
-whatever the engine raises is an outcome to record, never a crash.
+whatever the engine raises, and a hang past the time limit, is an outcome to
+record, never a crash.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from verification.engines import Evaluation
+from autodiff import Op, get_op, spelling_of
+from autodiff.spelling import OPERATOR_DUNDERS
+from verification.defect_kinds import Form
+from verification.engine_api import Evaluation
 from verification.errors import UsageError
-from verification.expr import Apply, Const, Expr, Var, shared_subtrees
+from verification.expr import Const, Expr, Var
+from verification.forms import assignments, python_form
 from verification.plugins import import_file
+from verification.probe import ProbeReport, probe
+from verification.timeout import Timeout, time_limit
 
-__all__ = ["ForeignEngine", "TorchEngine", "ProbeReport", "load_engine", "OP_FORMS"]
+__all__ = ["ForeignEngine", "TorchEngine", "load_engine", "EVAL_TIMEOUT", "PROBE_TIMEOUT"]
 
-# How each registry op is written against a micrograd-style class. Each form
-# takes already-evaluated operands (engine values or Python floats) and params.
-OP_FORMS: dict[str, Callable[..., Any]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "truediv": lambda a, b: a / b,
-    "neg": lambda a: -a,
-    "pow": lambda a, b: a**b,
-    "pow_const": lambda a, c: a**c,
-    "const_pow": lambda a, c: c**a,
-    "exp": lambda a: a.exp(),
-    "log": lambda a: a.log(),
-    "sqrt": lambda a: a.sqrt(),
-    "tanh": lambda a: a.tanh(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "relu": lambda a: a.relu(),
-    "sin": lambda a: a.sin(),
-    "cos": lambda a: a.cos(),
-    "abs": lambda a: abs(a),
-}
+EVAL_TIMEOUT = 10.0
+"""Seconds an engine may take for one expression (forward and backward) before it counts as hanging."""
 
-# Python source of each form, for reproduction snippets ({0}, {1}: operands; {c}: parameter).
-OP_SOURCE: dict[str, str] = {
-    "add": "({0} + {1})",
-    "sub": "({0} - {1})",
-    "mul": "({0} * {1})",
-    "truediv": "({0} / {1})",
-    "neg": "(-{0})",
-    "pow": "({0} ** {1})",
-    "pow_const": "({0} ** {c})",
-    "const_pow": "({c} ** {0})",
-    "exp": "{0}.exp()",
-    "log": "{0}.log()",
-    "sqrt": "{0}.sqrt()",
-    "tanh": "{0}.tanh()",
-    "sigmoid": "{0}.sigmoid()",
-    "relu": "{0}.relu()",
-    "sin": "{0}.sin()",
-    "cos": "{0}.cos()",
-    "abs": "abs({0})",
-}
-
-TORCH_SOURCE: dict[str, str] = {
-    **{k: OP_SOURCE[k] for k in ("add", "sub", "mul", "truediv", "neg", "pow", "pow_const", "const_pow")},
-    **{k: f"torch.{k}({{0}})" for k in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs")},
-}
-
-# Probe cases: (op, input values, params, expected value, expected partials).
-_PROBES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
-    "add": ((0.75, 1.5), ()),
-    "sub": ((0.75, 1.5), ()),
-    "mul": ((0.75, 1.5), ()),
-    "truediv": ((0.75, 1.5), ()),
-    "neg": ((0.75,), ()),
-    "pow": ((1.5, 0.75), ()),
-    "pow_const": ((1.5,), (3.0,)),
-    "const_pow": ((0.75,), (2.0,)),
-    "exp": ((0.75,), ()),
-    "log": ((1.5,), ()),
-    "sqrt": ((1.5,), ()),
-    "tanh": ((0.75,), ()),
-    "sigmoid": ((0.75,), ()),
-    "relu": ((0.75,), ()),
-    "sin": ((0.75,), ()),
-    "cos": ((0.75,), ()),
-    "abs": ((-0.75,), ()),
-}
-
-_KINK_PROBES = {"relu": 0.0, "abs": 0.0}
+PROBE_TIMEOUT = 2.0
+"""Seconds an engine may take for one probe (a single op) before that form counts as hanging."""
 
 
-@dataclass(frozen=True)
-class ProbeReport:
-    """What probing found: supported ops, why the others are not, and kink conventions."""
-
-    supported: tuple[str, ...]
-    unsupported: dict[str, str]
-    kink_conventions: dict[str, float]
-
-    def describe(self) -> str:
-        """A few human lines."""
-        lines = [f"supported ops ({len(self.supported)}): {', '.join(self.supported) or 'none'}"]
-        if self.unsupported:
-            lines.append("not supported: " + "; ".join(f"{k} ({v})" for k, v in self.unsupported.items()))
-        for op, g in self.kink_conventions.items():
-            lines.append(f"kink convention: {op}'(0) = {g!r}")
-        return "\n".join(lines)
+class NonNumber(TypeError):
+    """The engine returned something that is not a number where a number belongs."""
 
 
-def _scalar(x: Any) -> float:
+def _scalar(x: Any, cls: type | None = None) -> float:
     """A float from an engine's data or grad (float, int, numpy scalar, 0-d tensor)."""
+    if cls is not None and isinstance(x, cls):
+        raise NonNumber(f"got a {cls.__name__} where a number belongs (.data or .grad is itself a Value)")
     if isinstance(x, bool):
-        raise TypeError(f"expected a number, got {x!r}")
+        raise NonNumber(f"expected a number, got {x!r}")
     if hasattr(x, "item") and callable(x.item):
         x = x.item()
-    return float(x)
+    try:
+        return float(x)
+    except (TypeError, ValueError) as exc:
+        raise NonNumber(f"expected a number, got a {type(x).__name__}: {exc}") from None
+
+
+def _dunder(op: Op, form: Form) -> str | None:
+    """The special method a micrograd-style class needs for ``op`` written in ``form``."""
+    s = spelling_of(op)
+    if s.operator is None:
+        return None
+    if s.operator == "abs":
+        return "__abs__"
+    if s.operator == "-" and op.arity == 1 and not op.params:
+        return "__neg__"
+    normal, reflected = OPERATOR_DUNDERS[s.operator]
+    return reflected if form is Form.REFLECTED else normal
 
 
 class ForeignEngine:
     """A duck-typed micrograd-style class as an engine under test."""
 
-    def __init__(self, cls: type, *, name: str) -> None:
+    def __init__(
+        self, cls: type, *, name: str, timeout: float = EVAL_TIMEOUT, probe_timeout: float = PROBE_TIMEOUT
+    ) -> None:
         self.cls = cls
         self.name = name
-        self.probe = self._probe()
+        self.timeout = probe_timeout
+        self._avoid: frozenset[tuple[str, tuple[bool, ...]]] = frozenset()
+        self._lift = False
+        self._hung: set[Expr] = set()  # trees that hung once are not waited for again
+        self.probe: ProbeReport = probe(self, self.has_form)
+        self.timeout = timeout
+        self._avoid = self.probe.avoided()
+        self._lift = True
         if not self.probe.supported:
             raise UsageError(
                 f"{name} supports none of the ops gradproof knows "
@@ -144,6 +101,12 @@ class ForeignEngine:
 
     def supported_ops(self) -> frozenset[str]:
         return frozenset(self.probe.supported)
+
+    def has_form(self, op: Op, form: Form) -> bool:
+        """Whether the class defines ``op`` written in ``form`` (a method or special method of that name)."""
+        s = spelling_of(op)
+        name = s.method if s.method is not None else _dunder(op, form)
+        return name is not None and callable(getattr(self.cls, name, None))
 
     def _run(self, tree: Expr, point: Sequence[float]) -> tuple[Any, list[Any]]:
         leaves = [self.cls(float(p)) for p in point]
@@ -157,10 +120,13 @@ class ForeignEngine:
             if node in memo:
                 return memo[node]
             args = [ev(a) for a in node.args]
-            if not any(isinstance(a, self.cls) for a in args):
+            shape = tuple(isinstance(a, self.cls) for a in args)
+            if not any(shape) and self._lift:
                 # an all-constant operand list: give the engine a Value to act on
                 args[0] = self.cls(float(args[0]))
-            out = memo[node] = OP_FORMS[node.op](*args, *node.params)
+            elif (node.op, shape) in self._avoid:
+                args = [a if isinstance(a, self.cls) else self.cls(float(a)) for a in args]
+            out = memo[node] = python_form(get_op(node.op))(*args, *node.params)
             return out
 
         out = ev(tree)
@@ -169,38 +135,24 @@ class ForeignEngine:
         return out, leaves
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
+        if tree in self._hung:
+            return Evaluation(error=f"TimeLimit: the engine gave no answer within {self.timeout:g} s (before)")
+        limit: Timeout | None = None
         try:
-            out, leaves = self._run(tree, point)
-            out.backward()
-            value = _scalar(out.data)
-            grads = tuple(_scalar(leaf.grad) for leaf in leaves)
+            with warnings.catch_warnings(), time_limit(self.timeout) as limit:
+                warnings.simplefilter("ignore")  # an engine's numpy warnings are outcomes, not console noise
+                out, leaves = self._run(tree, point)
+                out.backward()
+                value = _scalar(out.data, self.cls)
+                grads = tuple(_scalar(leaf.grad, self.cls) for leaf in leaves)
+        except Timeout as exc:
+            if limit is None or not exc.raised_by(limit):
+                raise  # an outer limit
+            self._hung.add(tree)
+            return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # a foreign engine may raise anything: an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {exc}")
         return Evaluation(value=value, grads=grads)
-
-    def _probe(self) -> ProbeReport:
-        from autodiff import get_op
-
-        supported: list[str] = []
-        unsupported: dict[str, str] = {}
-        for name, (inputs, params) in _PROBES.items():
-            op = get_op(name)
-            tree = Apply(name, tuple(Var(i) for i in range(op.arity)), params)
-            result = self.evaluate(tree, inputs)
-            if not result.ok:
-                unsupported[name] = str(result.error).split("\n")[0][:80]
-                continue
-            if result.value is None or not math.isfinite(result.value):
-                unsupported[name] = f"gave a non-number value {result.value!r}"
-                continue
-            supported.append(name)
-        kinks: dict[str, float] = {}
-        for name, at in _KINK_PROBES.items():
-            if name in supported:
-                r = self.evaluate(Apply(name, (Var(0),)), (at,))
-                if r.ok and r.grads is not None:
-                    kinks[name] = r.grads[0]
-        return ProbeReport(tuple(supported), unsupported, kinks)
 
     def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
         """A few lines of Python reproducing ``tree`` at ``point`` with this class.
@@ -221,97 +173,84 @@ class ForeignEngine:
             head = [f"from {module} import {cls}" + ("" if cls == "Value" else " as Value")]
         lines = [*head]
         lines += [f"{n} = Value({p!r})" for n, p in zip(names, point)]
-        lines += assignments(tree, names, OP_SOURCE)
+        lines += assignments(tree, names)
         lines.append("y.backward()")
         lines.append(f"print(y.data, [{', '.join(f'{n}.grad' for n in names)}])")
         return "\n".join(lines)
 
 
-def assignments(tree: Expr, names: Sequence[str], templates: dict[str, str]) -> list[str]:
-    """``t0 = ...`` for each repeated subtree (innermost first), then ``y = ...``: the same shared graph."""
-    bound: dict[Expr, str] = {}
-    lines = []
-    for k, sub in enumerate(shared_subtrees(tree)):
-        lines.append(f"t{k} = {source(sub, names, bound, templates)}")
-        bound[sub] = f"t{k}"
-    lines.append(f"y = {source(tree, names, bound, templates)}")
-    return lines
-
-
-def source(
-    tree: Expr, names: Sequence[str], bound: dict[Expr, str] | None = None, templates: dict[str, str] = OP_SOURCE
-) -> str:
-    """The tree as source (micrograd-style operators and methods by default); ``bound`` names shared subtrees."""
-    if bound and tree in bound:
-        return bound[tree]
-    if isinstance(tree, Var):
-        return names[tree.index]
-    if isinstance(tree, Const):
-        return repr(tree.value)
-    args = [source(a, names, bound, templates) for a in tree.args]
-    template = templates[tree.op]
-    return template.format(*args, c=repr(tree.params[0]) if tree.params else "")
+def _torch_function(torch: Any, path: str) -> Any:
+    obj = torch
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj if callable(obj) else None
 
 
 class TorchEngine:
-    """PyTorch: float64 0-d tensors, gradients from ``torch.autograd.grad``."""
+    """PyTorch: float64 0-d tensors, gradients from ``torch.autograd.grad``; functions named by each op's spelling."""
 
     name = "torch"
 
-    def __init__(self) -> None:
+    def __init__(self, *, timeout: float = EVAL_TIMEOUT) -> None:
         try:
             import torch
         except ImportError:
             raise UsageError("--engine torch needs PyTorch: pip install 'gradproof[torch]'") from None
         self.torch = torch
-        t = torch
-        self.forms: dict[str, Callable[..., Any]] = {
-            **{k: OP_FORMS[k] for k in ("add", "sub", "mul", "truediv", "neg", "pow", "pow_const", "const_pow")},
-            "exp": t.exp,
-            "log": t.log,
-            "sqrt": t.sqrt,
-            "tanh": t.tanh,
-            "sigmoid": t.sigmoid,
-            "relu": t.relu,
-            "sin": t.sin,
-            "cos": t.cos,
-            "abs": t.abs,
-        }
+        self.timeout = timeout
+        self.probe: ProbeReport = probe(self, self.has_form)
+
+    def has_form(self, op: Op, form: Form) -> bool:
+        """Operators work on tensors; a function op needs ``torch.<spelling>``."""
+        path = spelling_of(op).torch
+        return path is None or _torch_function(self.torch, path) is not None
+
+    def _apply(self, op: Op, args: list[Any], params: tuple[float, ...]) -> Any:
+        path = spelling_of(op).torch
+        if path is None:
+            return python_form(op)(*args, *params)
+        return _torch_function(self.torch, path)(*args, *params)
 
     def supported_ops(self) -> frozenset[str]:
-        return frozenset(self.forms)
+        return frozenset(self.probe.supported)
 
     def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
         """A few lines of PyTorch reproducing ``tree`` at ``point`` (shared subtrees bound to names)."""
         names = [f"x{i}" for i in range(len(point))]
         lines = ["import torch"]
         lines += [f"{n} = torch.tensor({p!r}, dtype=torch.float64, requires_grad=True)" for n, p in zip(names, point)]
-        lines += assignments(tree, names, TORCH_SOURCE)
+        lines += assignments(tree, names, dialect="torch")
         lines.append(f"grads = torch.autograd.grad(y, [{', '.join(names)}], allow_unused=True)")
         lines.append("print(y.item(), [None if g is None else g.item() for g in grads])")
         return "\n".join(lines)
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
         torch = self.torch
+        limit: Timeout | None = None
         try:
-            leaves = [torch.tensor(float(p), dtype=torch.float64, requires_grad=True) for p in point]
+            with time_limit(self.timeout) as limit:
+                leaves = [torch.tensor(float(p), dtype=torch.float64, requires_grad=True) for p in point]
+                memo: dict[Expr, Any] = {}
 
-            memo: dict[Expr, Any] = {}
+                def ev(node: Expr) -> Any:
+                    if isinstance(node, Var):
+                        return leaves[node.index]
+                    if isinstance(node, Const):
+                        return torch.tensor(node.value, dtype=torch.float64)
+                    if node not in memo:
+                        memo[node] = self._apply(get_op(node.op), [ev(a) for a in node.args], node.params)
+                    return memo[node]
 
-            def ev(node: Expr) -> Any:
-                if isinstance(node, Var):
-                    return leaves[node.index]
-                if isinstance(node, Const):
-                    return torch.tensor(node.value, dtype=torch.float64)
-                if node not in memo:
-                    args = [ev(a) for a in node.args]
-                    memo[node] = self.forms[node.op](*args, *node.params)
-                return memo[node]
-
-            out = ev(tree)
-            grads = torch.autograd.grad(out, leaves, allow_unused=True)
-            value = float(out.item())
-            result = tuple(0.0 if g is None else float(g.item()) for g in grads)
+                out = ev(tree)
+                grads = torch.autograd.grad(out, leaves, allow_unused=True)
+                value = float(out.item())
+                result = tuple(0.0 if g is None else float(g.item()) for g in grads)
+        except Timeout as exc:
+            if limit is None or not exc.raised_by(limit):
+                raise  # an outer limit
+            return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # PyTorch errors are outcomes to record
             return Evaluation(error=f"{type(exc).__name__}: {exc}")
         return Evaluation(value=value, grads=result)

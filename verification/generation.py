@@ -23,6 +23,7 @@ the code base), so runs here draw from Hypothesis's own constants only.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -82,7 +83,11 @@ def run_cases(strategy: Any, body: Callable[[Case], None], *, seed: int, max_exa
     def run(case: Case) -> None:
         body(case)
 
-    with _no_mined_constants():
+    with warnings.catch_warnings(), _no_mined_constants():
+        # replaying a shrunk case, Hypothesis spells out the whole (deeply
+        # nested) expression strategy when a drawn tree cannot be inverted;
+        # that repr says nothing a user can act on
+        warnings.filterwarnings("ignore", message="Generating overly large repr")
         run()
 
 

@@ -4,7 +4,8 @@ A float64 result is ``ok`` within ``SAFETY * bound + ulp(truth)`` of the
 truth; a high-precision result is ``ok`` within ``SAFETY * bound`` of the
 certified enclosure ``[lo, hi]``. A non-finite result where the truth is finite
 is ``exception_mismatch``; a larger error is a bug. An unbounded (or NaN)
-bound means the result cannot be judged and counts as ``ok``.
+bound means the result cannot be judged: its verdict is ``unjudged``, counted
+and shown, never ``ok``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from typing import Any
 
 from verification.bounds import SAFETY, Analysis
-from verification.engines import Evaluation
+from verification.engine_api import Evaluation
 from verification.metrics import ulp
 from verification.references import Certified
 
@@ -56,9 +57,9 @@ def judge_float(computed: float, truth: float, bound: float) -> str:
     if not math.isfinite(computed):
         return "exception_mismatch"
     allowed = SAFETY * bound + ulp(truth)
-    if not allowed < math.inf or abs(computed - truth) <= allowed:
-        return "ok"  # an unbounded (or NaN) bound means the result cannot be judged
-    return "bug"
+    if not allowed < math.inf:
+        return "unjudged"  # an unbounded (or NaN) bound: first-order analysis does not hold
+    return "ok" if abs(computed - truth) <= allowed else "bug"
 
 
 def judge_interval(computed: Any, lo: Any, hi: Any, bound: float) -> str:
@@ -69,7 +70,9 @@ def judge_interval(computed: Any, lo: Any, hi: Any, bound: float) -> str:
         return "exception_mismatch"
     gap = max(exact(lo) - c, c - exact(hi), 0)
     allowed = SAFETY * exact(bound)
-    return "ok" if not allowed < ctx.inf or gap <= allowed else "bug"
+    if not allowed < ctx.inf:
+        return "unjudged"
+    return "ok" if gap <= allowed else "bug"
 
 
 def verdict(

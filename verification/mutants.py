@@ -33,7 +33,7 @@ from typing import Any
 
 from autodiff import Backend, Op, Value, all_ops, mpmath_backend
 from autodiff.engine import topological_order
-from verification.engines import Evaluation
+from verification.engine_api import Evaluation
 from verification.expr import Expr, evaluate_values
 
 __all__ = [

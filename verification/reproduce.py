@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from autodiff import get_op
-from verification.engines import Engine
-from verification.expr import Expr, ops_in, to_source
+from verification.engine_api import Engine
+from verification.expr import Expr, ops_in
+from verification.forms import assignments
 
 __all__ = ["reproduction"]
 
 
 def reproduction(engine: Engine, tree: Expr, point: Sequence[float], plugins: Sequence[str] = ()) -> str:
-    """A few lines of Python that evaluate ``tree`` at ``point`` with ``engine`` and print the gradient."""
+    """A few lines of Python that evaluate ``tree`` at ``point`` with ``engine`` and print the gradient.
+
+    Repeated subexpressions are bound to names once, so the snippet builds the
+    graph the campaign checked (shared nodes, not copies).
+    """
     custom = getattr(engine, "reproduction", None)
     if callable(custom):
         return str(custom(tree, point))
@@ -24,8 +29,8 @@ def reproduction(engine: Engine, tree: Expr, point: Sequence[float], plugins: Se
         lines.append("from verification.plugins import load_plugin")
         lines.extend(f"load_plugin({p!r})" for p in plugins)
     lines.extend(f"{name} = get_op({name!r})" for name in called)
-    lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = {', '.join(f'Value({p!r})' for p in point)}")
-    lines.append(f"y = {to_source(tree, names, resolve=resolve)}")
+    lines.extend(f"{n} = Value({p!r})" for n, p in zip(names, point))
+    lines.extend(assignments(tree, names, dialect="gradproof", resolve=resolve))
     lines.append("y.backward()")
     lines.append(f"print(y.data, {', '.join(n + '.grad' for n in names)})")
     return "\n".join(lines)
