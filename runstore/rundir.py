@@ -8,6 +8,10 @@ whose ``run.json`` says ``running`` while nobody holds the lock was killed,
 and the next touch (:func:`mark_if_stale`) says so. SIGINT and SIGTERM both
 raise ``KeyboardInterrupt`` while the run is open, so SIGTERM ends it like Ctrl-C.
 
+This module is longer than 400 lines: claim, lock, commit, finish and the
+signal handling are one state machine over one directory, and each step's
+guarantees depend on the order of the others, so they are read together.
+
 Each chunk is committed in order: its table parts (atomic), its findings
 (appended to ``findings.jsonl``), then its line in the manifest
 ``chunks.jsonl``; a chunk without a manifest line is run again on resume and
