@@ -39,8 +39,9 @@ engine under test (--engine SPEC):
   mutant:NAME              the built-in engine with one mutant (see gradproof mutate)
 
 exit status:
-  0    no bug found
-  1    a rule bug, value bug or exception mismatch was found
+  0    no wrong or broken defect, and something was judged
+  1    a wrong or broken defect (--strict: also inaccurate or fragile), nothing
+       judged, or an op given with --ops never judged
   2    bad usage: unknown op, engine or plugin that fails to load, bad option value
   130  interrupted (what finished is kept in the run directory)
   141  the reader of the output went away (e.g. piped into head)
