@@ -196,6 +196,7 @@ class RunDir:
         self._fd: int | None = lock_fd
         self._status = Status.RUNNING
         self._previous: dict[int, Any] = {}
+        self._committing = False
         _HELD.add(lock_fd)
 
     # --- opening -----------------------------------------------------------------
@@ -304,9 +305,24 @@ class RunDir:
         file per chunk, written atomically; :meth:`read_blobs` reads them back).
 
         A chunk already committed is ignored (a retried task's second result never writes twice).
+        SIGINT or SIGTERM during the commit does not interrupt it: the run loop's
+        :meth:`check_stop` stops the run once the chunk is committed and counted.
         """
         if entry.index in self.chunks:
             return
+        with self._deferring_signals():
+            self._commit(entry, tables, findings)
+
+    @contextlib.contextmanager
+    def _deferring_signals(self) -> Iterator[None]:
+        """SIGINT/SIGTERM wait for the block's end (the run loop's :meth:`check_stop` then stops the run)."""
+        self._committing = True
+        try:
+            yield
+        finally:
+            self._committing = False
+
+    def _commit(self, entry: ChunkEntry, tables: Mapping[str, Sequence[Any]], findings: Sequence[Any]) -> None:
         for name, rows in tables.items():
             spec = TABLES[name]
             with self._guard(spec.path):
@@ -341,7 +357,7 @@ class RunDir:
         """Replace a small (CSV) table of the run by ``rows``, atomically."""
         if spec.format is not Format.CSV:
             raise ValueError(f"table {spec.name!r} is written in parts, with commit_chunk")
-        with self._guard(spec.path):
+        with self._deferring_signals(), self._guard(spec.path):
             write_csv(self.path / spec.path, spec, rows)
 
     def write_json(self, name: str, value: Any) -> None:
@@ -374,7 +390,8 @@ class RunDir:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         _STOP[0] = True
-        raise KeyboardInterrupt
+        if not self._committing:
+            raise KeyboardInterrupt
 
     def check_stop(self) -> None:
         """Raise KeyboardInterrupt if SIGINT or SIGTERM arrived, even where the interrupt was swallowed.
@@ -397,6 +414,7 @@ class RunDir:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+        _STOP[0] = False
         if self._fd is None:
             return
         if exc is None:

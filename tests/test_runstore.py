@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow.dataset as ds
 import pytest
@@ -251,3 +252,22 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
         os.close(ready_r)
         os.close(ready_w)
+
+
+def test_a_signal_during_a_commit_waits_for_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runstore.rundir
+
+    real = runstore.rundir.append_lines
+
+    def interrupted_append(path: Path, values: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives between the part and the manifest line
+        real(path, values)
+
+    with RunDir.create(tmp_path / "run", RunKind.CAMPAIGN, {}) as run:
+        monkeypatch.setattr(runstore.rundir, "append_lines", interrupted_append)
+        commit(run, 0)
+        assert 0 in run.chunks  # committed whole: part and manifest line
+        with pytest.raises(KeyboardInterrupt):
+            run.check_stop()
+    assert sorted(open_run(tmp_path / "run").chunks) == [0]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "interrupted"
