@@ -1,0 +1,63 @@
+"""The prover against adversarial plugin ops: no wrong rule proven, no right one refuted, per class."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autodiff import get_op, op_names, unregister
+from verification.prove import Verdict, prove
+
+HERE = Path(__file__).parent
+CLASSES = ["floats", "trig", "equality", "kinks", "names", "params", "special", "complete", "undeclared"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_registry() -> Iterator[None]:
+    before = set(op_names())
+    yield
+    for name in set(op_names()) - before:
+        unregister(name)
+
+
+def _load(kind: str) -> object:
+    module = importlib.import_module(f"tests.prove_ops.{kind}")
+    return importlib.reload(module)
+
+
+def _cases(attr: str) -> list[tuple[str, str]]:
+    out = []
+    for kind in CLASSES:
+        module = importlib.import_module(f"tests.prove_ops.{kind}")
+        out.extend((kind, name) for name in getattr(module, attr))
+    return out
+
+
+def _describe(proof: object) -> str:
+    lines = []
+    for p in proof.inputs:  # type: ignore[attr-defined]
+        lines.extend(c.describe() for c in p.checks)
+        lines.extend(k.describe() for k in p.kinks)
+    lines.extend(c.describe() for c in proof.forward)  # type: ignore[attr-defined]
+    return "\n".join(lines)
+
+
+def test_the_set_is_large_enough() -> None:
+    assert len(_cases("WRONG")) + len(_cases("RIGHT")) + len(_cases("UNDECLARED") if False else []) >= 40
+
+
+@pytest.mark.parametrize(("kind", "name"), _cases("WRONG"))
+def test_no_wrong_declaration_is_proven(kind: str, name: str) -> None:
+    _load(kind)
+    proof = prove(get_op(name))
+    assert proof.verdict is not Verdict.PROVEN, _describe(proof)
+
+
+@pytest.mark.parametrize(("kind", "name"), _cases("RIGHT"))
+def test_no_right_declaration_is_refuted(kind: str, name: str) -> None:
+    _load(kind)
+    proof = prove(get_op(name))
+    assert proof.verdict is not Verdict.REFUTED, _describe(proof)
