@@ -1,0 +1,305 @@
+"""The audit: every verdict re-checked by evaluating rule and truth at high precision at many points.
+
+Independent of the symbolic steps, at exact binary-rational points (each also
+a float64) of every region and at every special point the declaration
+implies -- region cuts (where-condition roots, 0, kinks), closed domain ends,
+constants written in the op's code (``x == 1`` hides a point there), subnormal
+magnitudes, points where two inputs are equal, parameter examples and sampled
+parameter values with their cuts -- and on both sides of each, the audit
+compares with the truth (``sympy.diff`` of the definition, evaluated at 50+
+digits until two precisions agree):
+
+1. the exact symbolic rule the proof reasoned about;
+2. the rule's own code run on the mpmath backend (what ``==`` on numbers,
+   ``isnormal`` and every branch really do);
+3. the rule's code on float64: raising, or returning nan, where the truth is a
+   finite number is a finding (``sqrt(x)*sqrt(x)`` for x < 0, a removable
+   singularity ``2x(x-1)/(x-1)`` at 1, a ``where`` branch that raises);
+
+and the same for the forward against the definition. Any disagreement is a
+counterexample and the verdict becomes *refuted*.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy
+
+from autodiff import FLOAT, Op, in_domain, mpmath_backend
+from verification.prove.records import Counterexample
+from verification.prove.regions import pieces
+from verification.prove.search import REAL_DIFFERENCE, converged, fmt_fraction, mp_str
+
+__all__ = ["AuditResult", "audit", "code_constants"]
+
+FORWARD = -1
+_SUBNORMAL = (2.0**-1074, 2.0**-1060, 2.0**-1023)
+_LOOSE = mpmath.mpf(10) ** -12  # for the code run when floats were read as closed forms (rounding ~1e-16)
+_POINTS = 240  # points per op, shared among the parameter tuples
+
+
+@dataclass
+class AuditResult:
+    """Points evaluated and, per partial (index) or the forward (-1), the first disagreement."""
+
+    points: int = 0
+    findings: dict[int, Counterexample] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line."""
+        return f"audit: {self.points} points at 50+ digits and in float64, {len(self.findings)} disagreement(s)"
+
+
+def code_constants(*fns: Callable[..., Any] | None) -> set[float]:
+    """Finite numbers written in the code of ``fns``: literals, defaults, closures and numeric globals."""
+    found: set[float] = set()
+
+    def add(v: Any) -> None:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e300:
+            found.add(float(v))
+
+    def walk(code: Any, globs: dict[str, Any]) -> None:
+        for c in code.co_consts:
+            if hasattr(c, "co_consts"):
+                walk(c, globs)
+            else:
+                add(c)
+        for name in code.co_names:
+            add(globs.get(name))
+
+    for fn in fns:
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            continue
+        walk(code, getattr(fn, "__globals__", {}))
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                add(cell.cell_contents)
+            except ValueError:
+                pass
+        for d in getattr(fn, "__defaults__", None) or ():
+            add(d)
+    return found
+
+
+def _near(a: float) -> list[float]:
+    scale = max(1.0, abs(a))
+    out = [a]
+    for d in (scale * 2.0**-30, scale * 2.0**-8):
+        out += [a - d, a + d]
+    return out
+
+
+def _values_for(op: Op, i: int, domain: Any, specials: set[float], cuts: Sequence[float], rng: random.Random) -> list[float]:
+    kinks = [k.at for k in op.kinks if k.input == i]
+    wanted: list[float] = []
+    for piece in pieces("x", domain, kinks, cuts):
+        if piece.point:
+            wanted += _near(piece.lo)
+        else:
+            sample = piece.samples(rng, 2)
+            wanted += [float(v) for v in rng.sample(sample, min(4, len(sample)))]
+            if not math.isinf(piece.lo):
+                wanted.append(piece.lo + max(1.0, abs(piece.lo)) * 2.0**-40)
+            if not math.isinf(piece.hi):
+                wanted.append(piece.hi - max(1.0, abs(piece.hi)) * 2.0**-40)
+    for c in specials:
+        wanted += _near(c) + _near(-c)
+    wanted += [s * v for v in _SUBNORMAL for s in (1.0, -1.0)]
+    return list(dict.fromkeys(v for v in wanted if math.isfinite(v) and in_domain(domain, v)))
+
+
+class _Evaluator:
+    """Lambdified truths, candidates and definition, and the op's code, at a point."""
+
+    def __init__(self, op: Op, general: Sequence[Any], candidates: Sequence[Any], truths: Sequence[Any],
+                 forward: Any, definition: Any) -> None:
+        self.op = op
+        self.truths = [self._fn(general, t) for t in truths]
+        self.candidates = [self._fn(general, c) for c in candidates]
+        self.forward = self._fn(general, forward)
+        self.definition = self._fn(general, definition)
+
+    @staticmethod
+    def _fn(general: Sequence[Any], e: Any) -> Callable[..., Any] | None:
+        try:
+            f = sympy.lambdify(list(general), e, modules="mpmath", dummify=True)
+        except Exception:
+            return None
+        return lambda *a: (f(*a),)
+
+    def code(self, point: Sequence[Fraction]) -> list[Any]:
+        """Forward and partials of the op's code on mpmath, each converged or an error message."""
+        n = self.op.arity
+        out: list[Any] = []
+
+        def forward(*args: Any) -> tuple[Any]:
+            return (self.op.forward(mpmath_backend(), *args),)
+
+        def partial(i: int) -> Callable[..., tuple[Any]]:
+            def run(*args: Any) -> tuple[Any]:
+                m = mpmath_backend()
+                return (self.op.partials(m, self.op.forward(m, *args), *args)[i],)
+
+            return run
+
+        for fn in [forward, *(partial(i) for i in range(n))]:
+            got = converged(fn, point)
+            out.append(got[0] if got is not None else _failure(fn, point))
+        return out
+
+    def floats(self, point: Sequence[Fraction]) -> list[Any]:
+        """Forward and partials of the op's code in float64: each a value or the exception raised."""
+        args = [float(v) for v in point]
+        try:
+            ans = self.op.forward(FLOAT, *args)
+        except Exception as exc:
+            return [exc] * (1 + self.op.arity)
+        try:
+            return [ans, *self.op.partials(FLOAT, ans, *args)]
+        except Exception as exc:
+            return [ans] + [exc] * self.op.arity
+
+
+def _failure(fn: Callable[..., Any], point: Sequence[Fraction]) -> str:
+    """Why the code gives no value: its exception at 50 digits, or 'not finite and real'."""
+    with mpmath.workdps(50):
+        try:
+            fn(*[mpmath.mpf(v.numerator) / v.denominator for v in point])
+        except Exception as exc:
+            return f"raises {type(exc).__name__}: {exc}"
+    return "no finite real value"
+
+
+def _value(fn: Callable[..., Any] | None, point: Sequence[Fraction]) -> Any:
+    if fn is None:
+        return None
+    got = converged(fn, point)
+    return None if got is None else got[0]
+
+
+def _differ(a: Any, b: Any, tolerance: Any) -> bool:
+    diff = abs(a - b)
+    scale = max(abs(a), abs(b))
+    return bool(diff > 0 and diff > tolerance * scale)
+
+
+def audit(
+    op: Op,
+    general: Sequence[Any],
+    candidates: Sequence[Any],
+    truths: Sequence[Any],
+    forward: Any,
+    definition: Any,
+    param_values: Sequence[tuple[float, ...]],
+    cuts: dict[int, list[float]],
+    *,
+    loose_code: bool,
+    rng: random.Random,
+) -> AuditResult:
+    """Evaluate at the audit points; the first disagreement per partial and for the forward."""
+    result = AuditResult()
+    ev = _Evaluator(op, general, candidates, truths, forward, definition)
+    specials = code_constants(op.forward, op.grad, op.spec)
+    names = [*op.input_names(), *op.params]
+    kink_at = {(k.input, k.at) for k in op.kinks}
+    per_params = max(16, _POINTS // max(1, len(param_values)))
+    for params in param_values:
+        try:
+            domains = op.domains(params)
+        except Exception:
+            continue
+        columns = [_values_for(op, i, domains[i], specials, cuts.get(i, []), rng) for i in range(op.arity)]
+        if any(not c for c in columns):
+            continue
+        points: list[tuple[float, ...]] = []
+        if op.arity == 1:
+            points = [(v,) for v in columns[0]]
+        else:
+            for i, col in enumerate(columns):
+                for v in col:
+                    pt = [rng.choice(c) for c in columns]
+                    pt[i] = v
+                    points.append(tuple(pt))
+                    diag = [v if in_domain(domains[j], v) else pt[j] for j in range(op.arity)]
+                    points.append(tuple(diag))
+            points += [tuple(rng.choice(c) for c in columns) for _ in range(20)]
+        if len(points) > per_params:
+            points = points[: per_params // 2] + rng.sample(points[per_params // 2 :], per_params // 2)
+        for pt in dict.fromkeys(points):
+            exact_point = [Fraction(v) for v in (*pt, *params)]
+            result.points += 1
+            _check_point(op, ev, exact_point, names, kink_at, loose_code, result)
+    return result
+
+
+def _check_point(op: Op, ev: _Evaluator, point: list[Fraction], names: Sequence[str],
+                 kink_at: set[tuple[int, float]], loose_code: bool, result: AuditResult) -> None:
+    shown = {n: fmt_fraction(v) for n, v in zip(names, point)}
+    code = ev.code(point)
+    floats = ev.floats(point)
+    targets: list[tuple[int, Any, Any]] = [(FORWARD, ev.definition, ev.forward)]
+    targets += [(i, ev.truths[i], ev.candidates[i]) for i in range(op.arity)]
+    for index, truth_fn, cand_fn in targets:
+        if index in result.findings:
+            continue
+        if index >= 0 and (index, float(point[index])) in kink_at:
+            continue  # the kink check judges this partial here
+        truth = _value(truth_fn, point)
+        if truth is None:
+            continue  # not finite or not defined here (a kink, a removable singularity): judged elsewhere
+        what = "forward" if index == FORWARD else f"d/d{names[index]}"
+        cand = _value(cand_fn, point)
+        if cand is not None and _differ(cand, truth, REAL_DIFFERENCE):
+            result.findings[index] = Counterexample(shown, mp_str(cand), mp_str(truth), mp_str(cand - truth, 5),
+                                                    f"audit: {what} as proven, exact")
+            continue
+        value = code[index + 1]
+        if isinstance(value, str):
+            result.findings[index] = Counterexample(shown, value, mp_str(truth), "-",
+                                                    f"audit: {what} of the code at 50+ digits")
+            continue
+        if _differ(value, truth, _LOOSE if loose_code else REAL_DIFFERENCE):
+            result.findings[index] = Counterexample(shown, mp_str(value), mp_str(truth),
+                                                    mp_str(value - truth, 5), f"audit: {what} of the code at 50+ digits")
+            continue
+        v = floats[index + 1]
+        if abs(truth) < 1e300 and isinstance(v, Exception) and not isinstance(v, OverflowError):
+            result.findings[index] = Counterexample(
+                shown, f"raises {type(v).__name__}: {v}", mp_str(truth), "-", f"audit: {what} of the code in float64"
+            )
+        elif abs(truth) < 1e300 and isinstance(v, float) and math.isnan(v):
+            result.findings[index] = Counterexample(shown, "nan", mp_str(truth), "-",
+                                                    f"audit: {what} of the code in float64")
+
+
+def parameter_values(op: Op, rng: random.Random, cuts: dict[int, list[float]]) -> list[tuple[float, ...]]:
+    """Parameter tuples for the audit: the declared examples, and values sampled from ``param_domain``
+    with its cuts, the constants of the code and both sides of each."""
+    if not op.params:
+        return [()]
+    specials = code_constants(op.forward, op.grad, op.spec)
+    per: list[list[float]] = []
+    for j, dom in enumerate(op.param_domain):
+        values: list[float] = []
+        for piece in pieces("p", dom, (), cuts.get(op.arity + j, [])):
+            if piece.point:
+                values += _near(piece.lo)
+            else:
+                values += [float(v) for v in rng.sample(piece.samples(rng, 2), 3)]
+        for c in specials:
+            values += _near(c) + _near(-c)
+        values += [float(k) / 2 for k in range(-8, 9)]
+        per.append([v for v in dict.fromkeys(values) if math.isfinite(v) and in_domain(dom, v)])
+    combos = [tuple(float(v) for v in e) for e in op.param_examples]
+    others = list(itertools.product(*per))
+    combos += rng.sample(others, min(len(others), 16))
+    return list(dict.fromkeys(combos))
