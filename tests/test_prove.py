@@ -84,19 +84,19 @@ def test_planted_wrong_rules_are_refuted_with_a_counterexample(label: str) -> No
     name, rule = PLANTED[label]
     proof = prove(get_op(name).with_rule(rule, name=f"{name}_mutant"))
     assert proof.rule_verdict is Verdict.REFUTED
-    failure = next(p.failure for p in proof.inputs if p.verdict is Verdict.REFUTED)
+    partial = next(p for p in proof.inputs if p.verdict is Verdict.REFUTED)
+    failure = partial.failure
     assert failure is not None and failure.counterexample is not None
-    cx = failure.counterexample
-    point = {k: sympy.Rational(v) for k, v in cx.point.items()}
-    rule_at = failure.candidate.subs({s: point[s.name] for s in failure.candidate.free_symbols})
-    truth_at = failure.truth.subs({s: point[s.name] for s in failure.truth.free_symbols})
+    point = {k: sympy.Rational(v) for k, v in failure.counterexample.point.items()}
+    rule_at = partial.candidate.subs({s: point[s.name] for s in partial.candidate.free_symbols})
+    truth_at = partial.truth.subs({s: point[s.name] for s in partial.truth.free_symbols})
     assert abs(sympy.N(rule_at - truth_at, 30)) > 0
 
 
 def test_the_abs_mutant_is_refuted_on_the_negative_half_only() -> None:
     _, rule = PLANTED["abs with the wrong sign for x < 0"]
     checks = {c.region: c.verdict for c in prove(get_op("abs").with_rule(rule)).inputs[0].checks}
-    assert checks == {"x < 0": Verdict.REFUTED, "x > 0": Verdict.PROVEN}
+    assert checks == {"x < 0": Verdict.REFUTED, "x > 0": Verdict.PROVEN, "audit": Verdict.REFUTED}
 
 
 def test_the_tiny_error_is_confirmed_not_rounding() -> None:

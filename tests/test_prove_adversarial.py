@@ -29,9 +29,13 @@ def _load(kind: str) -> object:
 
 
 def _cases(attr: str) -> list[tuple[str, str]]:
+    """The (module, op name) pairs listed under ``attr``; the ops stay unregistered until a test loads them."""
     out = []
     for kind in CLASSES:
+        before = set(op_names())
         module = importlib.import_module(f"tests.prove_ops.{kind}")
+        for name in set(op_names()) - before:
+            unregister(name)
         out.extend((kind, name) for name in getattr(module, attr))
     return out
 

@@ -82,7 +82,7 @@ defop(
     "ok_relu6",
     forward=lambda m, x: m.where(x > 6, 6 * m.one, m.where(x > 0, x, m.zero)),
     grad=lambda m, ans, x: (m.where(x > 6, m.zero, m.where(x > 0, m.one, m.zero)),),
-    kinks=(Kink(at=0.0, convention=0.0), Kink(at=6.0, convention=0.0)),
+    kinks=(Kink(at=0.0, convention=0.0), Kink(at=6.0, convention=1.0)),
     spec=lambda sp, x: sp.Min(sp.Max(x, 0), 6),
     replace_existing=True,
 )

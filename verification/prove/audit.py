@@ -12,9 +12,11 @@ digits until two precisions agree):
 1. the exact symbolic rule the proof reasoned about;
 2. the rule's own code run on the mpmath backend (what ``==`` on numbers,
    ``isnormal`` and every branch really do);
-3. the rule's code on float64: raising, or returning nan, where the truth is a
-   finite number is a finding (``sqrt(x)*sqrt(x)`` for x < 0, a removable
-   singularity ``2x(x-1)/(x-1)`` at 1, a ``where`` branch that raises);
+   with float64's domain errors (sqrt or log of a negative number raises, as
+   ``math`` does, where mpmath would go complex): code that raises at every
+   precision where the truth is a finite number is a finding --
+   ``sqrt(x)*sqrt(x)`` for x < 0, a removable singularity ``2x(x-1)/(x-1)`` at
+   1, a ``where`` branch that raises (both branches are evaluated);
 
 and the same for the forward against the definition. Any disagreement is a
 counterexample and the verdict becomes *refuted*.
@@ -33,10 +35,10 @@ from typing import Any
 import mpmath
 import sympy
 
-from autodiff import FLOAT, Op, in_domain, mpmath_backend
+from autodiff import Backend, Op, in_domain, mpmath_backend
 from verification.prove.records import Counterexample
 from verification.prove.regions import pieces
-from verification.prove.search import REAL_DIFFERENCE, converged, fmt_fraction, mp_str
+from verification.prove.search import REAL_DIFFERENCE, converged, fmt_fraction, mp_str, precisions
 
 __all__ = ["AuditResult", "audit", "code_constants"]
 
@@ -55,7 +57,7 @@ class AuditResult:
 
     def describe(self) -> str:
         """One line."""
-        return f"audit: {self.points} points at 50+ digits and in float64, {len(self.findings)} disagreement(s)"
+        return f"audit: {self.points} points at 50+ digits, {len(self.findings)} disagreement(s)"
 
 
 def code_constants(*fns: Callable[..., Any] | None) -> set[float]:
@@ -117,6 +119,44 @@ def _values_for(op: Op, i: int, domain: Any, specials: set[float], cuts: Sequenc
     return list(dict.fromkeys(v for v in wanted if math.isfinite(v) and in_domain(domain, v)))
 
 
+class _StrictReal(Backend):
+    """mpmath at the global precision with float64's domain errors: sqrt and log of a negative
+    number, 0 to a negative power, raise as ``math`` does (mpmath would go complex or infinite)."""
+
+    name = "mpmath-strict"
+
+    def __init__(self) -> None:
+        base = mpmath_backend()
+        for attr in ("exp", "expm1", "tanh", "sin", "cos", "abs", "sign", "where", "isnormal"):
+            setattr(self, attr, getattr(base, attr))
+        self.zero, self.one, self._base = base.zero, base.one, base
+
+    def num(self, value: Any) -> Any:
+        return self._base.num(value)
+
+    def sqrt(self, x: Any) -> Any:
+        if x < 0:
+            raise ValueError("math domain error (sqrt of a negative number)")
+        return mpmath.sqrt(x)
+
+    def log(self, x: Any) -> Any:
+        if x <= 0:
+            raise ValueError("math domain error (log of a number <= 0)")
+        return mpmath.log(x)
+
+    def log1p(self, x: Any) -> Any:
+        if x <= -1:
+            raise ValueError("math domain error (log1p of a number <= -1)")
+        return mpmath.log1p(x)
+
+    def pow(self, x: Any, y: Any) -> Any:
+        if x == 0 and y < 0:
+            raise ZeroDivisionError("0 to a negative power")
+        if x < 0 and y != mpmath.floor(y):
+            raise ValueError("math domain error (negative number to a fractional power)")
+        return mpmath.power(x, y)
+
+
 class _Evaluator:
     """Lambdified truths, candidates and definition, and the op's code, at a point."""
 
@@ -141,12 +181,13 @@ class _Evaluator:
         n = self.op.arity
         out: list[Any] = []
 
+        m = _StrictReal()
+
         def forward(*args: Any) -> tuple[Any]:
-            return (self.op.forward(mpmath_backend(), *args),)
+            return (self.op.forward(m, *args),)
 
         def partial(i: int) -> Callable[..., tuple[Any]]:
             def run(*args: Any) -> tuple[Any]:
-                m = mpmath_backend()
                 return (self.op.partials(m, self.op.forward(m, *args), *args)[i],)
 
             return run
@@ -156,27 +197,16 @@ class _Evaluator:
             out.append(got[0] if got is not None else _failure(fn, point))
         return out
 
-    def floats(self, point: Sequence[Fraction]) -> list[Any]:
-        """Forward and partials of the op's code in float64: each a value or the exception raised."""
-        args = [float(v) for v in point]
-        try:
-            ans = self.op.forward(FLOAT, *args)
-        except Exception as exc:
-            return [exc] * (1 + self.op.arity)
-        try:
-            return [ans, *self.op.partials(FLOAT, ans, *args)]
-        except Exception as exc:
-            return [ans] + [exc] * self.op.arity
 
-
-def _failure(fn: Callable[..., Any], point: Sequence[Fraction]) -> str:
-    """Why the code gives no value: its exception at 50 digits, or 'not finite and real'."""
-    with mpmath.workdps(50):
+def _failure(fn: Callable[..., Any], point: Sequence[Fraction]) -> str | None:
+    """The exception the code raises at the highest precision, or None (no value is no finding:
+    cancellation may need more digits than tried)."""
+    with mpmath.workdps(precisions(point)[-1]):
         try:
             fn(*[mpmath.mpf(v.numerator) / v.denominator for v in point])
         except Exception as exc:
-            return f"raises {type(exc).__name__}: {exc}"
-    return "no finite real value"
+            return f"raises {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
+    return None
 
 
 def _value(fn: Callable[..., Any] | None, point: Sequence[Fraction]) -> Any:
@@ -211,7 +241,7 @@ def audit(
     specials = code_constants(op.forward, op.grad, op.spec)
     names = [*op.input_names(), *op.params]
     kink_at = {(k.input, k.at) for k in op.kinks}
-    per_params = max(16, _POINTS // max(1, len(param_values)))
+    per_params = max(12, _POINTS // max(1, len(param_values)))
     for params in param_values:
         try:
             domains = op.domains(params)
@@ -245,7 +275,6 @@ def _check_point(op: Op, ev: _Evaluator, point: list[Fraction], names: Sequence[
                  kink_at: set[tuple[int, float]], loose_code: bool, result: AuditResult) -> None:
     shown = {n: fmt_fraction(v) for n, v in zip(names, point)}
     code = ev.code(point)
-    floats = ev.floats(point)
     targets: list[tuple[int, Any, Any]] = [(FORWARD, ev.definition, ev.forward)]
     targets += [(i, ev.truths[i], ev.candidates[i]) for i in range(op.arity)]
     for index, truth_fn, cand_fn in targets:
@@ -263,22 +292,11 @@ def _check_point(op: Op, ev: _Evaluator, point: list[Fraction], names: Sequence[
                                                     f"audit: {what} as proven, exact")
             continue
         value = code[index + 1]
+        how = f"audit: {what} of the code at 50+ digits"
         if isinstance(value, str):
-            result.findings[index] = Counterexample(shown, value, mp_str(truth), "-",
-                                                    f"audit: {what} of the code at 50+ digits")
-            continue
-        if _differ(value, truth, _LOOSE if loose_code else REAL_DIFFERENCE):
-            result.findings[index] = Counterexample(shown, mp_str(value), mp_str(truth),
-                                                    mp_str(value - truth, 5), f"audit: {what} of the code at 50+ digits")
-            continue
-        v = floats[index + 1]
-        if abs(truth) < 1e300 and isinstance(v, Exception) and not isinstance(v, OverflowError):
-            result.findings[index] = Counterexample(
-                shown, f"raises {type(v).__name__}: {v}", mp_str(truth), "-", f"audit: {what} of the code in float64"
-            )
-        elif abs(truth) < 1e300 and isinstance(v, float) and math.isnan(v):
-            result.findings[index] = Counterexample(shown, "nan", mp_str(truth), "-",
-                                                    f"audit: {what} of the code in float64")
+            result.findings[index] = Counterexample(shown, value, mp_str(truth), "-", how)
+        elif value is not None and _differ(value, truth, _LOOSE if loose_code else REAL_DIFFERENCE):
+            result.findings[index] = Counterexample(shown, mp_str(value), mp_str(truth), mp_str(value - truth, 5), how)
 
 
 def parameter_values(op: Op, rng: random.Random, cuts: dict[int, list[float]]) -> list[tuple[float, ...]]:
@@ -300,6 +318,9 @@ def parameter_values(op: Op, rng: random.Random, cuts: dict[int, list[float]]) -
         values += [float(k) / 2 for k in range(-8, 9)]
         per.append([v for v in dict.fromkeys(values) if math.isfinite(v) and in_domain(dom, v)])
     combos = [tuple(float(v) for v in e) for e in op.param_examples]
-    others = list(itertools.product(*per))
-    combos += rng.sample(others, min(len(others), 16))
+    if len(per) == 1:
+        combos += [(v,) for v in per[0]]
+    else:
+        others = list(itertools.product(*per))
+        combos += rng.sample(others, min(len(others), 48))
     return list(dict.fromkeys(combos))

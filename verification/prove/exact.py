@@ -117,7 +117,7 @@ def construct(op: Op, inputs: Sequence[Any], params: Sequence[Any]) -> Construct
         else:
             raw_definition = raw_forward
         definition = exact(raw_definition)
-        if not isinstance(definition, sympy.Expr) or isinstance(definition, sympy.logic.boolalg.Boolean):
+        if not isinstance(definition, sympy.Expr):
             raise OpDeclarationError(f"the spec of {op.name} returned {definition!r}, not an expression")
     except OpDeclarationError:
         raise

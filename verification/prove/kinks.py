@@ -16,6 +16,7 @@ truth like any other point region (see :mod:`verification.prove.ops`).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +26,7 @@ import sympy
 from verification.prove.decide import compare
 from verification.prove.exact import exact_number, rounds_to
 from verification.prove.records import Check, KinkCheck, Verdict
-from verification.prove.regions import Piece, region_name
+from verification.prove.regions import Piece, fix_branches, region_name, substitute
 from verification.prove.truth import limit_of
 
 __all__ = ["kink_check"]
@@ -46,6 +47,19 @@ def _convention_check(rule_value: Any, convention: float, region: Sequence[Piece
     return check
 
 
+def _one_sided(truth: Any, symbol: Any, at: float, piece: Piece, settle: bool, budget: float) -> Any:
+    """The limit of ``truth`` toward ``at`` through the open ``piece`` next to it, written in the
+    piece's own Dummy (so its assumptions decide the branches; with ``settle`` the branches that
+    depend on ``symbol`` alone are fixed by their sign inside the piece first)."""
+    if settle:
+        truth = fix_branches(truth, {symbol: piece.midpoint()})
+    inside = substitute(truth, {symbol: piece.value})
+    bounded = not math.isinf(piece.lo) and not math.isinf(piece.hi)
+    if at == piece.hi and bounded:
+        return limit_of(inside, piece.symbol, sympy.oo, "-", budget)
+    return limit_of(inside, piece.symbol, 0, "+", budget)
+
+
 def kink_check(
     rule_value: Any,
     truth: Any,
@@ -55,6 +69,7 @@ def kink_check(
     region: Sequence[Piece],
     neighbours: tuple[Piece | None, Piece | None],
     *,
+    settle: bool,
     budget: float,
     samples: int,
     rng: random.Random,
@@ -62,11 +77,7 @@ def kink_check(
     """The kink check on one region; ``truth`` has every other symbol already put at the region."""
     name = region_name(region)
     conv = _convention_check(rule_value, convention, region, budget=budget, samples=samples, rng=rng)
-    a = exact_number(at)
-    limits: list[Any] = []
-    for side, piece in zip("-+", neighbours):
-        if piece is not None:
-            limits.append(limit_of(truth, general_symbol, a, side, budget))
+    limits = [_one_sided(truth, general_symbol, at, piece, settle, budget) for piece in neighbours if piece is not None]
     value = exact_number(convention)
     if not limits or any(v is None for v in limits):
         shown = [*limits, None][:2]
@@ -74,6 +85,8 @@ def kink_check(
     if any(v.has(sympy.I) or v.is_extended_real is False for v in limits):
         return KinkCheck(name, conv, limits[0], limits[-1], Verdict.UNDECIDED)
     lo, hi = limits[0], limits[-1]
+    if (hi < lo) is sympy.true:
+        lo, hi = hi, lo
     inside = sympy.And(sympy.Min(lo, hi) <= value, value <= sympy.Max(lo, hi))
     verdict = Verdict.PROVEN if inside is sympy.true else Verdict.REFUTED if inside is sympy.false else Verdict.UNDECIDED
     return KinkCheck(name, conv, lo, hi, verdict)

@@ -14,6 +14,8 @@ are those of the region: real, or a positive ``Dummy``):
   ``w.is_real``) becomes ``E_w**c`` for a positive Dummy ``E_w`` -- true
   because exp of a real number is positive. ``exp(I*x)`` from a trigonometric
   rewrite is never frozen, so ``cos(x)`` is never taken as positive;
+* ``rewrite(log)``: atanh and friends through log; ``log(a*b)`` split only
+  where sympy proves the factors positive from the symbols' assumptions;
 * ``each branch``: a Piecewise is 0 if every branch value is 0 (the branch
   of an ``Eq(a, b)`` condition evaluated with one side solved for a symbol).
 """
@@ -93,6 +95,12 @@ def _exp_generators(e: Any) -> Any:
     return sympy.cancel(_freeze_exp(sympy.expand(frozen.rewrite(sympy.exp), **split), found))
 
 
+def _logs(e: Any) -> Any:
+    """Inverse hyperbolic functions through log, logs of products/quotients split where the
+    factors are positive (``expand_log(force=False)`` checks each factor's sign)."""
+    return sympy.expand_log(sympy.expand(e.rewrite(sympy.log)), force=False)
+
+
 def _fold_simplify(e: Any) -> Any:
     return sympy.simplify(sympy.piecewise_fold(e))
 
@@ -130,6 +138,7 @@ LADDER: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("rewrite(exp)", _cancel_exp),
     ("exp generators", _exp_generators),
     ("each branch", _each_branch),
+    ("rewrite(log)", _logs),
     ("trigsimp", sympy.trigsimp),
     ("piecewise_fold + simplify", _fold_simplify),
     ("simplify", sympy.simplify),

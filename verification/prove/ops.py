@@ -121,6 +121,7 @@ class _OpProver:
                 self.region([*combo, *param_pieces], complete)
 
     def region(self, region: list[Piece], complete: set[Any]) -> None:
+        """Every partial, the forward and the kinks on one region."""
         op = self.op
         settled = {g: p.midpoint() for g, p in zip(self.general, region) if not p.point and g in complete}
         opened = {g: p.value for g, p in zip(self.general, region) if not p.point}
@@ -139,7 +140,7 @@ class _OpProver:
             piece = region[i]
             candidate = on_region(self.c.partials[i])
             if piece.point and piece.kink:
-                self.kinks[i].append(self._kink(i, piece, region, candidate))
+                self.kinks[i].append(self._kink(i, piece, region, candidate, self.inputs[i] in complete))
             else:
                 truth_i = fix_branches(self.truths[i], settled)
                 found = truth_on(truth_i, definition, self.general, region, i, self.budget)
@@ -159,17 +160,17 @@ class _OpProver:
             return Check(name, candidate, None, Verdict.UNDECIDED, found.problem or "no true derivative found")
         return compare(candidate, found.value, region, **kw)
 
-    def _kink(self, i: int, piece: Piece, region: list[Piece], candidate: Any) -> KinkCheck:
+    def _kink(self, i: int, piece: Piece, region: list[Piece], candidate: Any, settle: bool) -> KinkCheck:
         kink = next(k for k in self.op.kinks if k.input == i and k.at == piece.lo)
         own = self.inputs[i]
         others = {g: p.value for g, p in zip(self.general, region) if g is not own}
         truth = self.truths[i].xreplace(others)
-        domain_pieces = [p for p in pieces(piece.name, self.op.domains(self._param_floats(region))[i],
-                                           [k.at for k in self.op.kinks if k.input == i]) if not p.point]
+        domain = self.op.domains(self._param_floats(region))[i]
+        domain_pieces = [p for p in pieces(piece.name, domain, [], [piece.lo]) if not p.point]
         left = next((p for p in domain_pieces if p.hi == piece.lo), None)
         right = next((p for p in domain_pieces if p.lo == piece.lo), None)
         return kink_check(candidate, truth, own, kink.at, kink.convention, region, (left, right),
-                          budget=self.budget, samples=self.samples, rng=self.rng)
+                          settle=settle, budget=self.budget, samples=self.samples, rng=self.rng)
 
     def _param_floats(self, region: list[Piece]) -> tuple[float, ...]:
         params = region[self.op.arity :]

@@ -109,7 +109,7 @@ class Piece:
     def symbol_value(self, x: Fraction) -> Fraction:
         """The value of the piece's Dummy where the variable equals ``x``."""
         lo, hi = self.lo, self.hi
-        if lo == 0.0 and hi == math.inf:
+        if (lo == 0.0 and hi == math.inf) or self.symbol is self.value:
             return x
         if lo == -math.inf and hi == 0.0:
             return -x

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,15 +56,25 @@ def _agree(a: Any, b: Any, digits: int) -> bool:
     return bool(abs(a - b) <= mpmath.mpf(10) ** -digits * scale)
 
 
+def precisions(svals: Sequence[Fraction]) -> list[int]:
+    """The working precisions for a point: 50 ... 400 digits, plus the digits a tiny coordinate needs
+    (1e-323 needs 323 more)."""
+    tiny = min((abs(v) for v in svals if v), default=Fraction(1))
+    extra = max(0, -math.floor(math.log10(tiny))) if tiny < 1 else 0
+    return [d + extra for d in PRECISIONS]
+
+
 def converged(fn: Callable[..., Any], svals: Sequence[Fraction]) -> tuple[Any, ...] | None:
     """All values of ``fn`` at rising precision (50 ... 400 digits) until two successive runs agree.
 
-    A precision at which evaluation fails or is not finite and real just moves
-    on to the next; None when no two successive precisions agree.
+    Two runs agree when they match to half the lower run's digits, at most 30
+    (so a value is known to 30 digits, ten more than any difference called
+    real). A precision at which evaluation fails or is not finite and real just
+    moves on to the next; None when no two successive precisions agree.
     """
     previous: tuple[Any, ...] | None = None
     prev_dps = 0
-    for dps in PRECISIONS:
+    for dps in precisions(svals):
         with mpmath.workdps(dps):
             args = [mpmath.mpf(v.numerator) / v.denominator for v in svals]
             try:
@@ -75,7 +86,7 @@ def converged(fn: Callable[..., Any], svals: Sequence[Fraction]) -> tuple[Any, .
                 previous = None
                 continue
             values = tuple(mpmath.re(v) for v in values)
-            if previous is not None and all(_agree(a, b, prev_dps // 2) for a, b in zip(previous, values)):
+            if previous is not None and all(_agree(a, b, min(prev_dps // 2, 30)) for a, b in zip(previous, values)):
                 return values
         previous, prev_dps = values, dps
     return None
