@@ -158,43 +158,66 @@ class _StrictReal(Backend):
 
 
 class _Evaluator:
-    """Lambdified truths, candidates and definition, and the op's code, at a point."""
+    """The symbolic side (truths, exact candidates, definition, forward) and the op's code at a point.
 
-    def __init__(self, op: Op, general: Sequence[Any], candidates: Sequence[Any], truths: Sequence[Any],
-                 forward: Any, definition: Any) -> None:
+    Everything is evaluated in one pass per precision; an entry that fails
+    (a singularity) is then evaluated on its own, so that it does not hide the others.
+    """
+
+    def __init__(self, op: Op, general: Sequence[Any], exprs: Sequence[Any]) -> None:
         self.op = op
-        self.truths = [self._fn(general, t) for t in truths]
-        self.candidates = [self._fn(general, c) for c in candidates]
-        self.forward = self._fn(general, forward)
-        self.definition = self._fn(general, definition)
+        self.fns = [self._fn(general, e) for e in exprs]
+        self.strict = _StrictReal()
 
     @staticmethod
     def _fn(general: Sequence[Any], e: Any) -> Callable[..., Any] | None:
         try:
-            f = sympy.lambdify(list(general), e, modules="mpmath", dummify=True)
+            return sympy.lambdify(list(general), e, modules="mpmath", dummify=True)  # type: ignore[no-any-return]
         except Exception:
             return None
-        return lambda *a: (f(*a),)
+
+    def symbolic(self, point: Sequence[Fraction]) -> list[Any]:
+        """Each expression's converged value, or None."""
+        fns = self.fns
+
+        def joint(*a: Any) -> tuple[Any, ...]:
+            return tuple(f(*a) if f is not None else mpmath.nan for f in fns)
+
+        got = converged(joint, point)
+        if got is not None:
+            return list(got)
+        out = []
+        for f in fns:
+            one = None if f is None else converged(lambda *a, f=f: (f(*a),), point)
+            out.append(None if one is None else one[0])
+        return out
 
     def code(self, point: Sequence[Fraction]) -> list[Any]:
-        """Forward and partials of the op's code on mpmath, each converged or an error message."""
-        n = self.op.arity
-        out: list[Any] = []
+        """Forward and partials of the op's code: each converged, or the error it raises at every
+        precision (a string), or None."""
+        m, op = self.strict, self.op
 
-        m = _StrictReal()
+        def joint(*args: Any) -> tuple[Any, ...]:
+            ans = op.forward(m, *args)
+            return (ans, *op.partials(m, ans, *args))
+
+        got = converged(joint, point)
+        if got is not None:
+            return list(got)
 
         def forward(*args: Any) -> tuple[Any]:
-            return (self.op.forward(m, *args),)
+            return (op.forward(m, *args),)
 
         def partial(i: int) -> Callable[..., tuple[Any]]:
             def run(*args: Any) -> tuple[Any]:
-                return (self.op.partials(m, self.op.forward(m, *args), *args)[i],)
+                return (op.partials(m, op.forward(m, *args), *args)[i],)
 
             return run
 
-        for fn in [forward, *(partial(i) for i in range(n))]:
-            got = converged(fn, point)
-            out.append(got[0] if got is not None else _failure(fn, point))
+        out: list[Any] = []
+        for fn in [forward, *(partial(i) for i in range(op.arity))]:
+            one = converged(fn, point)
+            out.append(one[0] if one is not None else _failure(fn, point))
         return out
 
 
@@ -207,13 +230,6 @@ def _failure(fn: Callable[..., Any], point: Sequence[Fraction]) -> str | None:
         except Exception as exc:
             return f"raises {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
     return None
-
-
-def _value(fn: Callable[..., Any] | None, point: Sequence[Fraction]) -> Any:
-    if fn is None:
-        return None
-    got = converged(fn, point)
-    return None if got is None else got[0]
 
 
 def _differ(a: Any, b: Any, tolerance: Any) -> bool:
@@ -237,11 +253,11 @@ def audit(
 ) -> AuditResult:
     """Evaluate at the audit points; the first disagreement per partial and for the forward."""
     result = AuditResult()
-    ev = _Evaluator(op, general, candidates, truths, forward, definition)
+    ev = _Evaluator(op, general, [definition, *truths, forward, *candidates])
     specials = code_constants(op.forward, op.grad, op.spec)
     names = [*op.input_names(), *op.params]
     kink_at = {(k.input, k.at) for k in op.kinks}
-    per_params = max(12, _POINTS // max(1, len(param_values)))
+    per_params = max(4, _POINTS // max(1, len(param_values)))
     for params in param_values:
         try:
             domains = op.domains(params)
@@ -275,18 +291,17 @@ def _check_point(op: Op, ev: _Evaluator, point: list[Fraction], names: Sequence[
                  kink_at: set[tuple[int, float]], loose_code: bool, result: AuditResult) -> None:
     shown = {n: fmt_fraction(v) for n, v in zip(names, point)}
     code = ev.code(point)
-    targets: list[tuple[int, Any, Any]] = [(FORWARD, ev.definition, ev.forward)]
-    targets += [(i, ev.truths[i], ev.candidates[i]) for i in range(op.arity)]
-    for index, truth_fn, cand_fn in targets:
+    values = ev.symbolic(point)
+    n = op.arity
+    for index in range(-1, n):
         if index in result.findings:
             continue
         if index >= 0 and (index, float(point[index])) in kink_at:
             continue  # the kink check judges this partial here
-        truth = _value(truth_fn, point)
+        truth, cand = values[index + 1], values[n + 1 + index + 1]
         if truth is None:
             continue  # not finite or not defined here (a kink, a removable singularity): judged elsewhere
         what = "forward" if index == FORWARD else f"d/d{names[index]}"
-        cand = _value(cand_fn, point)
         if cand is not None and _differ(cand, truth, REAL_DIFFERENCE):
             result.findings[index] = Counterexample(shown, mp_str(cand), mp_str(truth), mp_str(cand - truth, 5),
                                                     f"audit: {what} as proven, exact")

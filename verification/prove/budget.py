@@ -38,6 +38,26 @@ def _child(fn: Callable[[], object], fd: int) -> None:
         fh.write(data)
 
 
+_warm = False
+
+
+def _warm_up() -> None:
+    """Import, once in this process, the parts of sympy and mpmath a proof loads on first use,
+    so that each child does not pay for them again."""
+    global _warm
+    if _warm:
+        return
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    sympy.lambdify([x], sympy.sin(x) + sympy.Piecewise((x, x > 0), (0, True)), modules="mpmath")(1)
+    sympy.limit(sympy.sin(x) / x, x, 0, "+")
+    sympy.solveset(sympy.Abs(x) - 1, x, sympy.S.Reals)
+    sympy.simplify(sympy.cos(x) ** 2 + sympy.sin(x) ** 2)
+    sympy.N(sympy.sqrt(2) / sympy.sqrt(sympy.pi), 30)
+    _warm = True
+
+
 def run_limited(fn: Callable[[], T], seconds: float) -> tuple[bool, T | None]:
     """``(True, fn())`` computed in a child within ``seconds``, or ``(False, None)`` when it ran out.
 
@@ -45,6 +65,7 @@ def run_limited(fn: Callable[[], T], seconds: float) -> tuple[bool, T | None]:
     """
     if not hasattr(os, "fork"):
         return True, fn()
+    _warm_up()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child

@@ -125,12 +125,17 @@ class _OpProver:
         op = self.op
         settled = {g: p.midpoint() for g, p in zip(self.general, region) if not p.point and g in complete}
         opened = {g: p.value for g, p in zip(self.general, region) if not p.point}
-        points = {g: p.value for g, p in zip(self.general, region) if p.point}
+        params = {g: p.value for g, p in zip(self.params, region[op.arity :]) if p.point}
+        inputs = {g: p.value for g, p in zip(self.inputs, region) if p.point}
+
+        def base(e: Any) -> Any:
+            # parameters first (the cuts were found with them in place), then the branches fixed
+            return fix_branches(substitute(e, params), settled)
 
         def on_region(e: Any) -> Any:
-            return substitute(substitute(fix_branches(e, settled), opened), points)
+            return substitute(substitute(base(e), inputs), opened)
 
-        definition = fix_branches(self.c.definition, settled)
+        definition = base(self.c.definition)
         kw = {"budget": self.budget, "samples": self.samples, "rng": self.rng}
         if op.spec is not None:
             truth = truth_on(definition, definition, self.general, region, None, self.budget).value
@@ -142,7 +147,7 @@ class _OpProver:
             if piece.point and piece.kink:
                 self.kinks[i].append(self._kink(i, piece, region, candidate, self.inputs[i] in complete))
             else:
-                truth_i = fix_branches(self.truths[i], settled)
+                truth_i = base(self.truths[i])
                 found = truth_on(truth_i, definition, self.general, region, i, self.budget)
                 self.checks[i].append(self._judge(candidate, found, region, i, **kw))
             self.seconds[i] += time.perf_counter() - t0

@@ -159,9 +159,9 @@ def region_name(region: Sequence[Piece]) -> str:
 
 
 def substitute(e: Any, mapping: dict[Any, Any]) -> Any:
-    """``e.xreplace(mapping)``; where that compares a non-real value (zoo, nan) in a branch,
-    a Piecewise is resolved condition by condition so that untaken branches do not matter,
-    and what still fails is nan."""
+    """``e.xreplace(mapping)``; where that compares a non-real value (zoo, nan), a Piecewise is
+    resolved condition by condition: such a comparison does not hold (as a comparison with nan
+    in float64), untaken branches do not matter, and what still fails is nan."""
     try:
         return e.xreplace(mapping)
     except (TypeError, ValueError):
@@ -171,8 +171,9 @@ def substitute(e: Any, mapping: dict[Any, Any]) -> Any:
             c = substitute(cond, mapping)
             if c is sympy.true:
                 return substitute(value, mapping)
-            if c is not sympy.false:
+            if c is not sympy.false and c is not sympy.nan:
                 return sympy.nan
+            # a comparison of a non-real value (zoo, nan) does not hold, as comparisons with nan in float64
         return sympy.nan
     if isinstance(e, sympy.ITE):
         c = substitute(e.args[0], mapping)
