@@ -45,7 +45,7 @@ __all__ = ["AuditResult", "audit", "code_constants"]
 FORWARD = -1
 _SUBNORMAL = (2.0**-1074, 2.0**-1060, 2.0**-1023)
 _LOOSE = mpmath.mpf(10) ** -12  # for the code run when floats were read as closed forms (rounding ~1e-16)
-_POINTS = 240  # points per op, shared among the parameter tuples
+_POINTS = 160  # points per op, shared among the parameter tuples
 
 
 @dataclass
