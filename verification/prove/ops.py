@@ -30,7 +30,7 @@ from verification.prove.decide import compare
 from verification.prove.exact import Construction, construct
 from verification.prove.kinks import kink_check
 from verification.prove.ladder import attempt
-from verification.prove.records import Check, KinkCheck, OpProof, PartialProof, Verdict
+from verification.prove.records import Check, KinkCheck, OpProof, PartialProof, Verdict, show
 from verification.prove.regions import Piece, condition_roots, fix_branches, pieces, region_name, substitute
 from verification.prove.truth import truth_on
 
@@ -158,8 +158,8 @@ class _OpProver:
             left, right = found.sides
             return Check(
                 name, candidate, f"{left} | {right}", Verdict.NOT_DIFFERENTIABLE,
-                f"not differentiable at {region[i].describe()} (one-sided derivatives {left}, {right}); "
-                "declare a Kink with the rule's convention",
+                f"one-sided derivatives {show(left)}, {show(right)}; declare "
+                f"Kink(at={region[i].lo!r}, convention=..., input={i}) with the value the rule returns there",
             )
         if found.value is None:
             return Check(name, candidate, None, Verdict.UNDECIDED, found.problem or "no true derivative found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 __all__ = [
@@ -18,6 +19,16 @@ __all__ = [
     "GradientProof",
     "combine",
 ]
+
+
+def show(value: Any) -> str:
+    """A value for a message: an exact binary rational that is a float64 as that float (``0.3``)."""
+    p, q = getattr(value, "p", None), getattr(value, "q", None)
+    if isinstance(p, int) and isinstance(q, int) and q > 1 and q & (q - 1) == 0:
+        f = float(Fraction(p, q))
+        if Fraction(f) == Fraction(p, q):
+            return repr(f)
+    return str(value)
 
 
 class Verdict(StrEnum):
@@ -133,23 +144,25 @@ class KinkCheck:
     @property
     def interval(self) -> str:
         """The Clarke interval as text."""
-        return f"[{self.left}, {self.right}]"
+        return f"[{show(self.left)}, {show(self.right)}]"
 
     def describe(self) -> str:
         """One line summary naming which part failed."""
-        declared = self.convention.truth
-        if self.convention.verdict is not Verdict.PROVEN:
+        declared = show(self.convention.truth)
+        if self.convention.verdict is Verdict.REFUTED:
             return (
-                f"kink {self.at}: the rule returns {self.convention.candidate} there, "
-                f"the declared convention is {declared} ({self.convention.verdict}: {self.convention.method})"
+                f"kink {self.at}: the rule returns {show(self.convention.candidate)} there, "
+                f"the declared convention is {declared}"
             )
+        if self.convention.verdict is not Verdict.PROVEN:
+            return f"kink {self.at}: rule value against the convention {declared} {self.convention.describe()}"
         if self.clarke is Verdict.REFUTED:
             return (
                 f"kink {self.at}: declared convention {declared} lies outside the Clarke interval "
                 f"{self.interval} of the one-sided derivatives"
             )
         if self.clarke is Verdict.UNDECIDED:
-            return f"kink {self.at}: one-sided derivatives {self.left}, {self.right} not both found"
+            return f"kink {self.at}: one-sided derivatives {show(self.left)}, {show(self.right)} not both decided"
         return f"kink {self.at}: rule returns the convention {declared}, inside {self.interval}"
 
     def to_dict(self) -> dict[str, Any]:
