@@ -339,7 +339,7 @@ def _comparable(other: Any) -> bool:
 def _make_comparing_symbol() -> type:
     import sympy
 
-    class ComparingSymbol(sympy.Symbol):  # type: ignore[misc]
+    class ComparingSymbol(sympy.Symbol):
         """A real symbol of the prover: ``==`` and ``!=`` give :class:`_Comparison` objects."""
 
         def __eq__(self, other: object) -> Any:

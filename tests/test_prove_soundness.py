@@ -166,8 +166,14 @@ def test_show_prints_binary_rationals_as_floats() -> None:
 )
 def test_defop_rejects_kinks_outside_the_domain_or_not_finite(kink: Kink, message: str) -> None:
     with pytest.raises(OpDeclarationError, match=message):
-        defop("k", forward=lambda m, x: m.sqrt(x), grad=lambda m, ans, x: (0.5 / ans,), domain=(NONNEGATIVE,),
-              kinks=(kink,), register=False)
+        defop(
+            "k",
+            forward=lambda m, x: m.sqrt(x),
+            grad=lambda m, ans, x: (0.5 / ans,),
+            domain=(NONNEGATIVE,),
+            kinks=(kink,),
+            register=False,
+        )
 
 
 BAD = {
@@ -178,9 +184,7 @@ BAD = {
         "defop('bad3', forward=lambda m, x: m.exp(x), grad=lambda m, ans, x: (ans,),"
         " spec=lambda sp, x: math.exp(x), replace_existing=True)"
     ),
-    "bool partial": (
-        "defop('bad4', forward=lambda m, x: x, grad=lambda m, ans, x: (x > 0,), replace_existing=True)"
-    ),
+    "bool partial": ("defop('bad4', forward=lambda m, x: x, grad=lambda m, ans, x: (x > 0,), replace_existing=True)"),
     "kink outside": (
         "from autodiff import Kink, POSITIVE\n"
         "defop('bad5', forward=lambda m, x: m.log(x), grad=lambda m, ans, x: (1 / x,), domain=(POSITIVE,),"

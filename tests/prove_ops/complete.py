@@ -38,9 +38,7 @@ defop(
 defop(
     "ok_sinc",
     forward=lambda m, x: m.where(x == 0, m.one, m.sin(x) / m.where(x == 0, m.one, x)),
-    grad=lambda m, ans, x: (
-        m.where(x == 0, m.zero, (x * m.cos(x) - m.sin(x)) / m.where(x == 0, m.one, x * x)),
-    ),
+    grad=lambda m, ans, x: (m.where(x == 0, m.zero, (x * m.cos(x) - m.sin(x)) / m.where(x == 0, m.one, x * x)),),
     spec=lambda sp, x: sp.sin(x) / x,
     replace_existing=True,
 )

@@ -101,7 +101,9 @@ def _near(a: float) -> list[float]:
     return out
 
 
-def _values_for(op: Op, i: int, domain: Any, specials: set[float], cuts: Sequence[float], rng: random.Random) -> list[float]:
+def _values_for(
+    op: Op, i: int, domain: Any, specials: set[float], cuts: Sequence[float], rng: random.Random
+) -> list[float]:
     kinks = [k.at for k in op.kinks if k.input == i]
     wanted: list[float] = []
     for piece in pieces("x", domain, kinks, cuts):
@@ -173,7 +175,7 @@ class _Evaluator:
     @staticmethod
     def _fn(general: Sequence[Any], e: Any) -> Callable[..., Any] | None:
         try:
-            return sympy.lambdify(list(general), e, modules="mpmath", dummify=True)  # type: ignore[no-any-return]
+            return sympy.lambdify(list(general), e, modules="mpmath", dummify=True)
         except Exception:
             return None
 
@@ -262,6 +264,7 @@ def audit(
     # the region checks judge those points, with one-sided limits
     nonsmooth = {i for i, t in enumerate(truths) if t.has(*NONSMOOTH)}
     on_cuts = {(i, c) for i, cs in cuts.items() if i < op.arity for c in [0.0, *cs]}
+    skip = kink_at | {(i, c) for i, c in on_cuts if i in nonsmooth}
     per_params = max(4, _POINTS // max(1, len(param_values)))
     for params in param_values:
         try:
@@ -284,17 +287,22 @@ def audit(
                     points.append(tuple(diag))
             points += [tuple(rng.choice(c) for c in columns) for _ in range(20)]
         if len(points) > per_params:
-            points = points[: per_params // 2] + rng.sample(points[per_params // 2 :], per_params // 2)
-        for pt in dict.fromkeys(points):
-            exact_point = [Fraction(v) for v in (*pt, *params)]
+            points = points[: per_params // 2] + list(rng.sample(points[per_params // 2 :], per_params // 2))
+        for point in dict.fromkeys(points):
             result.points += 1
-            skip = kink_at | {(i, c) for i, c in on_cuts if i in nonsmooth}
-            _check_point(op, ev, exact_point, names, skip, loose_code, result)
+            _check_point(op, ev, [Fraction(v) for v in (*point, *params)], names, skip, loose_code, result)
     return result
 
 
-def _check_point(op: Op, ev: _Evaluator, point: list[Fraction], names: Sequence[str],
-                 kink_at: set[tuple[int, float]], loose_code: bool, result: AuditResult) -> None:
+def _check_point(
+    op: Op,
+    ev: _Evaluator,
+    point: list[Fraction],
+    names: Sequence[str],
+    kink_at: set[tuple[int, float]],
+    loose_code: bool,
+    result: AuditResult,
+) -> None:
     shown = {n: fmt_fraction(v) for n, v in zip(names, point)}
     code = ev.code(point)
     values = ev.symbolic(point)
@@ -309,8 +317,9 @@ def _check_point(op: Op, ev: _Evaluator, point: list[Fraction], names: Sequence[
             continue  # not finite or not defined here (a kink, a removable singularity): judged elsewhere
         what = "forward" if index == FORWARD else f"d/d{names[index]}"
         if cand is not None and _differ(cand, truth, REAL_DIFFERENCE):
-            result.findings[index] = Counterexample(shown, mp_str(cand), mp_str(truth), mp_str(cand - truth, 5),
-                                                    f"audit: {what} as proven, exact")
+            result.findings[index] = Counterexample(
+                shown, mp_str(cand), mp_str(truth), mp_str(cand - truth, 5), f"audit: {what} as proven, exact"
+            )
             continue
         value = code[index + 1]
         how = f"audit: {what} of the code at 50+ digits"

@@ -59,9 +59,9 @@ def compare(
             point = {p.name: str(p.value) for p in region}
             cx = Counterexample(point, str(candidate), str(truth), method)
         return Check(name, candidate, truth, verdict, method, counterexample=cx)
-    method = reduces_to_zero(candidate - truth, budget)
-    if method is not None:
-        return Check(name, candidate, truth, Verdict.PROVEN, method)
+    step = reduces_to_zero(candidate - truth, budget)
+    if step is not None:
+        return Check(name, candidate, truth, Verdict.PROVEN, step)
     cx, evidence = Search(candidate, truth, region, rng, samples, budget).run()
     if cx is not None:
         return Check(name, candidate, truth, Verdict.REFUTED, "counterexample", cx, evidence)

@@ -87,7 +87,11 @@ def _run(fn: Any, *args: Any) -> Any:
 
 def _check_partials(op: Op, partials: Sequence[Any]) -> None:
     for i, p in enumerate(partials):
-        if isinstance(p, bool) or p is None or (isinstance(p, sympy.logic.boolalg.Boolean) and not isinstance(p, sympy.Expr)):
+        if (
+            isinstance(p, bool)
+            or p is None
+            or (isinstance(p, sympy.logic.boolalg.Boolean) and not isinstance(p, sympy.Expr))
+        ):
             shown = "None" if p is None else f"the condition {p}"
             raise OpDeclarationError(
                 f"the rule of {op.name} returned {shown} as partial {i}; a partial must be a number"
@@ -179,9 +183,7 @@ def _identify(definition: Any, forward: Any, partials: Sequence[Any]) -> dict[An
     wanted = [
         f
         for f in own
-        if f != 0
-        and sympy.Rational(f) not in defined
-        and Fraction(float(f)).denominator >= _FULL_MANTISSA
+        if f != 0 and sympy.Rational(f) not in defined and Fraction(float(f)).denominator >= _FULL_MANTISSA
     ]
     if not wanted:
         return {}

@@ -32,18 +32,30 @@ from verification.prove.truth import limit_of
 __all__ = ["kink_check"]
 
 
-def _convention_check(rule_value: Any, convention: float, region: Sequence[Piece], *, budget: float,
-                      samples: int, rng: random.Random) -> Check:
+def _convention_check(
+    rule_value: Any, convention: float, region: Sequence[Piece], *, budget: float, samples: int, rng: random.Random
+) -> Check:
     declared = exact_number(convention)
     name = region_name(region)
     if rule_value.is_number and rule_value.is_real and rule_value != declared and rounds_to(rule_value, convention):
-        return Check(name, rule_value, declared, Verdict.PROVEN,
-                     f"the convention {convention!r} is the rule's value {rule_value}, correctly rounded")
+        return Check(
+            name,
+            rule_value,
+            declared,
+            Verdict.PROVEN,
+            f"the convention {convention!r} is the rule's value {rule_value}, correctly rounded",
+        )
     check = compare(rule_value, declared, region, budget=budget, samples=samples, rng=rng)
     if check.verdict is Verdict.REFUTED:
-        return Check(name, rule_value, declared, Verdict.REFUTED,
-                     f"the rule returns {rule_value} at the kink, the declared convention is {convention!r}",
-                     check.counterexample, check.evidence)
+        return Check(
+            name,
+            rule_value,
+            declared,
+            Verdict.REFUTED,
+            f"the rule returns {rule_value} at the kink, the declared convention is {convention!r}",
+            check.counterexample,
+            check.evidence,
+        )
     return check
 
 
@@ -88,5 +100,7 @@ def kink_check(
     if (hi < lo) is sympy.true:
         lo, hi = hi, lo
     inside = sympy.And(sympy.Min(lo, hi) <= value, value <= sympy.Max(lo, hi))
-    verdict = Verdict.PROVEN if inside is sympy.true else Verdict.REFUTED if inside is sympy.false else Verdict.UNDECIDED
+    verdict = (
+        Verdict.PROVEN if inside is sympy.true else Verdict.REFUTED if inside is sympy.false else Verdict.UNDECIDED
+    )
     return KinkCheck(name, conv, lo, hi, verdict)

@@ -155,7 +155,9 @@ def _zero_after(transform: Callable[[Any], Any], e: Any) -> bool:
         return False
 
 
-def reduces_to_zero(diff: Any, budget: float, ladder: Sequence[tuple[str, Callable[[Any], Any]]] | None = None) -> str | None:
+def reduces_to_zero(
+    diff: Any, budget: float, ladder: Sequence[tuple[str, Callable[[Any], Any]]] | None = None
+) -> str | None:
     """Name of the first transform of ``ladder`` (default: :data:`LADDER`) that turns ``diff`` into a provable 0."""
     for name, transform in LADDER if ladder is None else ladder:
         if attempt(partial(_zero_after, transform), diff, budget):

@@ -46,13 +46,17 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds one op's whole proof may take; past it the op is *undecided (time budget)*."""
 
 
+def _roots_of(exprs: Sequence[Any], symbol: Any, others: Sequence[Any], _unused: Any) -> tuple[list[float], bool]:
+    return condition_roots(exprs, symbol, others)
+
+
 def _cuts(exprs: Sequence[Any], symbols: Sequence[Any], budget: float) -> tuple[dict[Any, list[float]], set[Any]]:
     """Per symbol, the rational roots of branch arguments in it alone; and the symbols whose roots are all known."""
     cuts: dict[Any, list[float]] = {}
     complete: set[Any] = set()
     for s in symbols:
         others = [o for o in symbols if o is not s]
-        found = attempt(lambda _e, s=s, others=others: condition_roots(exprs, s, others), None, budget)
+        found = attempt(partial(_roots_of, exprs, s, others), None, budget)
         if found is None:
             cuts[s] = []
             continue
@@ -136,10 +140,9 @@ class _OpProver:
             return substitute(substitute(base(e), inputs), opened)
 
         definition = base(self.c.definition)
-        kw = {"budget": self.budget, "samples": self.samples, "rng": self.rng}
         if op.spec is not None:
             truth = truth_on(definition, definition, self.general, region, None, self.budget).value
-            self.forward_checks.append(compare(on_region(self.c.forward), truth, region, **kw))
+            self.forward_checks.append(self._compare(on_region(self.c.forward), truth, region))
         for i in range(op.arity):
             t0 = time.perf_counter()
             piece = region[i]
@@ -149,21 +152,27 @@ class _OpProver:
             else:
                 truth_i = base(self.truths[i])
                 found = truth_on(truth_i, definition, self.general, region, i, self.budget)
-                self.checks[i].append(self._judge(candidate, found, region, i, **kw))
+                self.checks[i].append(self._judge(candidate, found, region, i))
             self.seconds[i] += time.perf_counter() - t0
 
-    def _judge(self, candidate: Any, found: Any, region: list[Piece], i: int, **kw: Any) -> Check:
+    def _compare(self, candidate: Any, truth: Any, region: list[Piece]) -> Check:
+        return compare(candidate, truth, region, budget=self.budget, samples=self.samples, rng=self.rng)
+
+    def _judge(self, candidate: Any, found: Any, region: list[Piece], i: int) -> Check:
         name = region_name(region)
         if found.sides is not None:
             left, right = found.sides
             return Check(
-                name, candidate, f"{left} | {right}", Verdict.NOT_DIFFERENTIABLE,
+                name,
+                candidate,
+                f"{left} | {right}",
+                Verdict.NOT_DIFFERENTIABLE,
                 f"one-sided derivatives {show(left)}, {show(right)}; declare "
                 f"Kink(at={region[i].lo!r}, convention=..., input={i}) with the value the rule returns there",
             )
         if found.value is None:
             return Check(name, candidate, None, Verdict.UNDECIDED, found.problem or "no true derivative found")
-        return compare(candidate, found.value, region, **kw)
+        return self._compare(candidate, found.value, region)
 
     def _kink(self, i: int, piece: Piece, region: list[Piece], candidate: Any, settle: bool) -> KinkCheck:
         kink = next(k for k in self.op.kinks if k.input == i and k.at == piece.lo)
@@ -174,8 +183,19 @@ class _OpProver:
         domain_pieces = [p for p in pieces(piece.name, domain, [], [piece.lo]) if not p.point]
         left = next((p for p in domain_pieces if p.hi == piece.lo), None)
         right = next((p for p in domain_pieces if p.lo == piece.lo), None)
-        return kink_check(candidate, truth, own, kink.at, kink.convention, region, (left, right),
-                          settle=settle, budget=self.budget, samples=self.samples, rng=self.rng)
+        return kink_check(
+            candidate,
+            truth,
+            own,
+            kink.at,
+            kink.convention,
+            region,
+            (left, right),
+            settle=settle,
+            budget=self.budget,
+            samples=self.samples,
+            rng=self.rng,
+        )
 
     def _param_floats(self, region: list[Piece]) -> tuple[float, ...]:
         params = region[self.op.arity :]
@@ -192,19 +212,41 @@ class _OpProver:
                 checks.append(Check("everywhere", None, None, Verdict.UNDECIDED, why))
         values = parameter_values(op, self.rng, self.audit_cuts)
         result = audit(
-            op, self.general, self.c.partials, self.truths, self.c.forward, self.c.definition, values,
-            self.audit_cuts, loose_code=bool(self.c.identifications), rng=self.rng,
+            op,
+            self.general,
+            self.c.partials,
+            self.truths,
+            self.c.forward,
+            self.c.definition,
+            values,
+            self.audit_cuts,
+            loose_code=bool(self.c.identifications),
+            rng=self.rng,
         )
         for index, cx in result.findings.items():
             check = Check("audit", cx.candidate, cx.truth, Verdict.REFUTED, "audit", counterexample=cx)
             (self.forward_checks if index < 0 else self.checks[index]).append(check)
         proofs = tuple(
-            PartialProof(op.name, self.names[i], i, self.c.partials[i], self.truths[i], tuple(self.checks[i]),
-                         tuple(self.kinks[i]), self.seconds[i])
+            PartialProof(
+                op.name,
+                self.names[i],
+                i,
+                self.c.partials[i],
+                self.truths[i],
+                tuple(self.checks[i]),
+                tuple(self.kinks[i]),
+                self.seconds[i],
+            )
             for i in range(op.arity)
         )
-        return OpProof(op.name, proofs, tuple(self.forward_checks), time.perf_counter() - start,
-                       tuple(self.notes), result.describe())
+        return OpProof(
+            op.name,
+            proofs,
+            tuple(self.forward_checks),
+            time.perf_counter() - start,
+            tuple(self.notes),
+            result.describe(),
+        )
 
 
 def _prove(op: Op, budget: float, samples: int, seed: int | None) -> OpProof:

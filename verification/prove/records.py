@@ -82,9 +82,7 @@ class Evidence:
     def describe(self) -> str:
         """One line summary."""
         skipped = (
-            f" ({self.skipped} skipped: not finite, not real, or not resolved at 400 digits)"
-            if self.skipped
-            else ""
+            f" ({self.skipped} skipped: not finite, not real, or not resolved at 400 digits)" if self.skipped else ""
         )
         return (
             f"{self.points} points checked at 50+ digits{skipped}, largest |difference| "

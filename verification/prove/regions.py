@@ -260,6 +260,7 @@ def fix_branches(e: Any, settled: dict[Any, Fraction]) -> Any:
     piece, and each Abs/sign/Heaviside/Min/Max/relation is replaced by the
     branch that sign selects. Arguments of several symbols are left alone.
     """
+
     def one(u: Any) -> dict[Any, Fraction] | None:
         free = u.free_symbols
         if len(free) != 1:
