@@ -62,27 +62,33 @@ class AuditResult:
 
 
 def code_constants(*fns: Callable[..., Any] | None) -> set[float]:
-    """Finite numbers written in the code of ``fns``: literals, defaults, closures and numeric globals."""
+    """Finite numbers written in the code of ``fns``: literals, defaults, closure cells and numeric
+    globals, and those of the functions they hold in closures and defaults (a wrapped rule)."""
     found: set[float] = set()
+    seen: set[int] = set()
 
     def add(v: Any) -> None:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e300:
             found.add(float(v))
+        elif callable(v) and hasattr(v, "__code__"):
+            visit(v)
 
     def walk(code: Any, globs: dict[str, Any]) -> None:
         for c in code.co_consts:
             if hasattr(c, "co_consts"):
                 walk(c, globs)
-            else:
+            elif isinstance(c, (int, float)):
                 add(c)
         for name in code.co_names:
-            add(globs.get(name))
+            v = globs.get(name)
+            if isinstance(v, (int, float)):
+                add(v)
 
-    for fn in fns:
-        code = getattr(fn, "__code__", None)
-        if code is None:
-            continue
-        walk(code, getattr(fn, "__globals__", {}))
+    def visit(fn: Any) -> None:
+        if id(fn) in seen or len(seen) > 64:
+            return
+        seen.add(id(fn))
+        walk(fn.__code__, getattr(fn, "__globals__", {}))
         for cell in getattr(fn, "__closure__", None) or ():
             try:
                 add(cell.cell_contents)
@@ -90,6 +96,10 @@ def code_constants(*fns: Callable[..., Any] | None) -> set[float]:
                 pass
         for d in getattr(fn, "__defaults__", None) or ():
             add(d)
+
+    for fn in fns:
+        if fn is not None and hasattr(fn, "__code__"):
+            visit(fn)
     return found
 
 
@@ -354,3 +364,42 @@ def parameter_values(op: Op, rng: random.Random, cuts: dict[int, list[float]]) -
         others = list(itertools.product(*per))
         combos += rng.sample(others, min(len(others), 48))
     return list(dict.fromkeys(combos))
+
+
+def code_disagreement(op: Op, base: Op, rng: random.Random) -> str | None:
+    """Where the code of ``op``'s rule and ``base``'s rule differ on the strict mpmath backend
+    (one raises where the other does not, or the values differ), at the audit's special points
+    of ``base``'s domain; None when they agree at all of them."""
+    specials = code_constants(op.grad, base.grad, base.forward)
+    names = [*base.input_names(), *base.params]
+    for params in parameter_values(base, rng, {}):
+        try:
+            domains = base.domains(params)
+        except Exception:
+            continue
+        columns = [_values_for(base, i, domains[i], specials, [], rng) for i in range(base.arity)]
+        if any(not c for c in columns):
+            continue
+        points = [tuple(rng.choice(c) for c in columns) for _ in range(24)]
+        for i, col in enumerate(columns):
+            for v in col:
+                pt = [rng.choice(c) for c in columns]
+                pt[i] = v
+                points.append(tuple(pt))
+        for point in dict.fromkeys(points):
+            exact_point = [Fraction(v) for v in (*point, *params)]
+            a = _Evaluator(op, [], []).code(exact_point)
+            b = _Evaluator(base, [], []).code(exact_point)
+            for k in range(1, base.arity + 1):
+                x, y = a[k], b[k]
+                if isinstance(x, str) != isinstance(y, str) and (x is not None and y is not None):
+                    at = ", ".join(f"{n} = {fmt_fraction(v)}" for n, v in zip(names, exact_point))
+                    return f"the code differs at {at}: {x if isinstance(x, str) else mp_str(x)} against " + (
+                        y if isinstance(y, str) else mp_str(y)
+                    )
+                if isinstance(x, str) or isinstance(y, str) or x is None or y is None:
+                    continue
+                if _differ(x, y, REAL_DIFFERENCE):
+                    at = ", ".join(f"{n} = {fmt_fraction(v)}" for n, v in zip(names, exact_point))
+                    return f"the code differs at {at}: {mp_str(x)} against {mp_str(y)}"
+    return None

@@ -8,7 +8,7 @@ from typing import Any
 
 import sympy
 
-from verification.prove.ladder import reduces_to_zero
+from verification.prove.ladder import attempt, reduces_to_zero
 from verification.prove.records import Check, Counterexample, Verdict
 from verification.prove.regions import Piece, region_name
 from verification.prove.search import Search
@@ -39,6 +39,18 @@ def infinite_verdict(candidate: Any, truth: Any) -> tuple[Verdict, str] | None:
     return Verdict.REFUTED, "infinite values differ"
 
 
+def _constant_difference(diff: Any, budget: float) -> Any:
+    """The difference as a nonzero number when it cancels to one (``1/x + 1 - 1/x``), else None.
+
+    A real difference however small relative to the values (1 against 1e308 where x is subnormal),
+    which the relative comparison of the search cannot see.
+    """
+    reduced = attempt(sympy.cancel, diff, budget)
+    if reduced is None or reduced.free_symbols or not reduced.is_number:
+        return None
+    return reduced if reduced.is_zero is False and reduced.is_finite else None
+
+
 def compare(
     candidate: Any,
     truth: Any,
@@ -62,6 +74,11 @@ def compare(
     step = reduces_to_zero(candidate - truth, budget)
     if step is not None:
         return Check(name, candidate, truth, Verdict.PROVEN, step)
+    constant = _constant_difference(candidate - truth, budget)
+    if constant is not None:
+        point = {p.name: str(p.value) if p.point else f"any point of {p.describe()}" for p in region}
+        cx = Counterexample(point, str(candidate), str(truth), str(constant), "the difference is this nonzero number")
+        return Check(name, candidate, truth, Verdict.REFUTED, "nonzero constant difference", cx)
     cx, evidence = Search(candidate, truth, region, rng, samples, budget).run()
     if cx is not None:
         return Check(name, candidate, truth, Verdict.REFUTED, "counterexample", cx, evidence)
