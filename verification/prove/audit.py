@@ -46,7 +46,8 @@ __all__ = ["AuditResult", "audit", "code_constants"]
 FORWARD = -1
 _SUBNORMAL = (2.0**-1074, 2.0**-1060, 2.0**-1023)
 _LOOSE = mpmath.mpf(10) ** -12  # for the code run when floats were read as closed forms (rounding ~1e-16)
-_POINTS = 160  # points per op, shared among the parameter tuples
+_PARAMS = 32  # sampled parameter tuples, on top of the declared examples
+_POINTS = 48  # points per input of an op, shared among the parameter tuples
 
 
 @dataclass
@@ -275,7 +276,7 @@ def audit(
     nonsmooth = {i for i, t in enumerate(truths) if t.has(*NONSMOOTH)}
     on_cuts = {(i, c) for i, cs in cuts.items() if i < op.arity for c in [0.0, *cs]}
     skip = kink_at | {(i, c) for i, c in on_cuts if i in nonsmooth}
-    per_params = max(4, _POINTS // max(1, len(param_values)))
+    per_params = max(3, _POINTS * op.arity // max(1, len(param_values)))
     for params in param_values:
         try:
             domains = op.domains(params)
@@ -295,8 +296,8 @@ def audit(
                     points.append(tuple(pt))
                     diag = [v if in_domain(domains[j], v) else pt[j] for j in range(op.arity)]
                     points.append(tuple(diag))
-            points += [tuple(rng.choice(c) for c in columns) for _ in range(20)]
-        if len(points) > per_params:
+            points += [tuple(rng.choice(c) for c in columns) for _ in range(8)]
+        if len(points) > per_params:  # the special values of each input first, then a random share
             points = points[: per_params // 2] + list(rng.sample(points[per_params // 2 :], per_params // 2))
         for point in dict.fromkeys(points):
             result.points += 1
@@ -348,21 +349,21 @@ def parameter_values(op: Op, rng: random.Random, cuts: dict[int, list[float]]) -
     per: list[list[float]] = []
     for j, dom in enumerate(op.param_domain):
         values: list[float] = []
+        for c in sorted(specials, key=abs):  # the code's constants first: where a condition may switch
+            values += _near(c) + _near(-c)
         for piece in pieces("p", dom, (), cuts.get(op.arity + j, [])):
             if piece.point:
                 values += _near(piece.lo)
             else:
                 values += [float(v) for v in rng.sample(piece.samples(rng, 2), 3)]
-        for c in specials:
-            values += _near(c) + _near(-c)
         values += [float(k) / 2 for k in range(-8, 9)]
         per.append([v for v in dict.fromkeys(values) if math.isfinite(v) and in_domain(dom, v)])
     combos = [tuple(float(v) for v in e) for e in op.param_examples]
     if len(per) == 1:
-        combos += [(v,) for v in per[0]]
+        combos += [(v,) for v in per[0][:_PARAMS]]
     else:
         others = list(itertools.product(*per))
-        combos += rng.sample(others, min(len(others), 48))
+        combos += rng.sample(others, min(len(others), _PARAMS))
     return list(dict.fromkeys(combos))
 
 

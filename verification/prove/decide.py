@@ -10,7 +10,7 @@ import sympy
 
 from verification.prove.ladder import attempt, reduces_to_zero
 from verification.prove.records import Check, Counterexample, Verdict
-from verification.prove.regions import Piece, region_name
+from verification.prove.regions import Piece, region_name, threshold_numeric
 from verification.prove.search import Search
 from verification.prove.truth import is_nonfinite
 
@@ -79,7 +79,7 @@ def compare(
         point = {p.name: str(p.value) if p.point else f"any point of {p.describe()}" for p in region}
         cx = Counterexample(point, str(candidate), str(truth), str(constant), "the difference is this nonzero number")
         return Check(name, candidate, truth, Verdict.REFUTED, "nonzero constant difference", cx)
-    cx, evidence = Search(candidate, truth, region, rng, samples, budget).run()
+    cx, evidence = Search(threshold_numeric(candidate), threshold_numeric(truth), region, rng, samples, budget).run()
     if cx is not None:
         return Check(name, candidate, truth, Verdict.REFUTED, "counterexample", cx, evidence)
     return Check(name, candidate, truth, Verdict.UNDECIDED, "no reduction, no counterexample", None, evidence)

@@ -59,12 +59,11 @@ def _convention_check(
     return check
 
 
-def _one_sided(truth: Any, symbol: Any, at: float, piece: Piece, settle: bool, budget: float) -> Any:
+def _one_sided(truth: Any, symbol: Any, at: float, piece: Piece, settle: set[Any], budget: float) -> Any:
     """The limit of ``truth`` toward ``at`` through the open ``piece`` next to it, written in the
-    piece's own Dummy (so its assumptions decide the branches; with ``settle`` the branches that
-    depend on ``symbol`` alone are fixed by their sign inside the piece first)."""
-    if settle:
-        truth = fix_branches(truth, {symbol: piece.midpoint()})
+    piece's own Dummy (so its assumptions decide the branches; the branch arguments in ``settle``,
+    whose roots are all cut, are fixed by their sign inside the piece first)."""
+    truth = fix_branches(truth, {symbol: piece.midpoint()}, settle)
     inside = substitute(truth, {symbol: piece.value})
     bounded = not math.isinf(piece.lo) and not math.isinf(piece.hi)
     if at == piece.hi and bounded:
@@ -81,7 +80,7 @@ def kink_check(
     region: Sequence[Piece],
     neighbours: tuple[Piece | None, Piece | None],
     *,
-    settle: bool,
+    settle: set[Any],
     budget: float,
     samples: int,
     rng: random.Random,

@@ -31,7 +31,15 @@ from verification.prove.exact import Construction, construct
 from verification.prove.kinks import kink_check
 from verification.prove.ladder import attempt
 from verification.prove.records import Check, KinkCheck, OpProof, PartialProof, Verdict, show
-from verification.prove.regions import Piece, condition_roots, fix_branches, pieces, region_name, substitute
+from verification.prove.regions import (
+    Piece,
+    condition_roots,
+    fix_branches,
+    pieces,
+    region_name,
+    substitute,
+    threshold_symbolic,
+)
 from verification.prove.truth import truth_on
 
 __all__ = ["prove", "DEFAULT_BUDGET", "DEFAULT_SAMPLES", "DEFAULT_TIMEOUT"]
@@ -46,23 +54,20 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds one op's whole proof may take; past it the op is *undecided (time budget)*."""
 
 
-def _roots_of(exprs: Sequence[Any], symbol: Any, others: Sequence[Any], _unused: Any) -> tuple[list[float], bool]:
+def _roots_of(exprs: Sequence[Any], symbol: Any, others: Sequence[Any], _unused: Any) -> tuple[list[float], set[Any]]:
     return condition_roots(exprs, symbol, others)
 
 
 def _cuts(exprs: Sequence[Any], symbols: Sequence[Any], budget: float) -> tuple[dict[Any, list[float]], set[Any]]:
-    """Per symbol, the rational roots of branch arguments in it alone; and the symbols whose roots are all known."""
+    """Per symbol, the rational roots of branch arguments in it alone; and the arguments whose roots are all cut."""
     cuts: dict[Any, list[float]] = {}
     complete: set[Any] = set()
     for s in symbols:
         others = [o for o in symbols if o is not s]
         found = attempt(partial(_roots_of, exprs, s, others), None, budget)
-        if found is None:
-            cuts[s] = []
-            continue
-        cuts[s], whole = found
-        if whole:
-            complete.add(s)
+        cuts[s] = [] if found is None else found[0]
+        if found is not None:
+            complete |= found[1]
     return cuts, complete
 
 
@@ -78,6 +83,9 @@ class _OpProver:
         self.params = [m.symbol(p, real=True) for p in op.params]
         self.general = [*self.inputs, *self.params]
         self.c: Construction = construct(op, self.inputs, self.params)
+        # isnormal's threshold 2**-1022 as a positive symbol for the symbolic steps (see regions)
+        self.forward = threshold_symbolic(self.c.forward)
+        self.partials = [threshold_symbolic(p) for p in self.c.partials]
         self.truths = [sympy.diff(self.c.definition, x) for x in self.inputs]
         self.checks: list[list[Check]] = [[] for _ in self.names]
         self.kinks: list[list[KinkCheck]] = [[] for _ in self.names]
@@ -87,7 +95,7 @@ class _OpProver:
         self.audit_cuts: dict[int, list[float]] = {}
 
     def _exprs(self, at: dict[Any, Any]) -> list[Any]:
-        return [e.xreplace(at) for e in (self.c.forward, *self.c.partials, self.c.definition, *self.truths)]
+        return [e.xreplace(at) for e in (self.forward, *self.partials, self.c.definition, *self.truths)]
 
     def param_cases(self) -> list[tuple[list[Piece], tuple[Domain, ...]]]:
         """Parameter regions with the input domains they give: symbolic pieces when the input
@@ -127,14 +135,14 @@ class _OpProver:
     def region(self, region: list[Piece], complete: set[Any]) -> None:
         """Every partial, the forward and the kinks on one region."""
         op = self.op
-        settled = {g: p.midpoint() for g, p in zip(self.general, region) if not p.point and g in complete}
+        settled = {g: p.midpoint() for g, p in zip(self.general, region) if not p.point}
         opened = {g: p.value for g, p in zip(self.general, region) if not p.point}
         params = {g: p.value for g, p in zip(self.params, region[op.arity :]) if p.point}
         inputs = {g: p.value for g, p in zip(self.inputs, region) if p.point}
 
         def base(e: Any) -> Any:
             # parameters first (the cuts were found with them in place), then the branches fixed
-            return fix_branches(substitute(e, params), settled)
+            return fix_branches(substitute(e, params), settled, complete)
 
         def on_region(e: Any) -> Any:
             return substitute(substitute(base(e), inputs), opened)
@@ -142,13 +150,13 @@ class _OpProver:
         definition = base(self.c.definition)
         if op.spec is not None:
             truth = truth_on(definition, definition, self.general, region, None, self.budget).value
-            self.forward_checks.append(self._compare(on_region(self.c.forward), truth, region))
+            self.forward_checks.append(self._compare(on_region(self.forward), truth, region))
         for i in range(op.arity):
             t0 = time.perf_counter()
             piece = region[i]
-            candidate = on_region(self.c.partials[i])
+            candidate = on_region(self.partials[i])
             if piece.point and piece.kink:
-                self.kinks[i].append(self._kink(i, piece, region, candidate, self.inputs[i] in complete))
+                self.kinks[i].append(self._kink(i, piece, region, candidate, complete))
             else:
                 truth_i = base(self.truths[i])
                 found = truth_on(truth_i, definition, self.general, region, i, self.budget)
@@ -174,7 +182,7 @@ class _OpProver:
             return Check(name, candidate, None, Verdict.UNDECIDED, found.problem or "no true derivative found")
         return self._compare(candidate, found.value, region)
 
-    def _kink(self, i: int, piece: Piece, region: list[Piece], candidate: Any, settle: bool) -> KinkCheck:
+    def _kink(self, i: int, piece: Piece, region: list[Piece], candidate: Any, settle: set[Any]) -> KinkCheck:
         kink = next(k for k in self.op.kinks if k.input == i and k.at == piece.lo)
         own = self.inputs[i]
         others = {g: p.value for g, p in zip(self.general, region) if g is not own}

@@ -32,7 +32,7 @@ import sympy
 from autodiff import Domain
 from verification.prove.exact import exact_number
 
-__all__ = ["substitute", "Piece", "pieces", "region_name", "condition_roots", "fix_branches", "branch_arguments"]
+__all__ = ["substitute", "threshold_symbolic", "threshold_numeric", "NORMAL", "Piece", "pieces", "region_name", "condition_roots", "fix_branches", "branch_arguments"]
 
 _OFFSETS = tuple(
     Fraction(v)
@@ -158,6 +158,23 @@ def region_name(region: Sequence[Piece]) -> str:
     return ", ".join(p.describe() for p in region)
 
 
+NORMAL = sympy.Rational(1, 2**1022)
+"""The smallest positive normal float64: ``isnormal(v)`` on sympy is ``|v| >= NORMAL``."""
+_THRESHOLD = sympy.Dummy("normal_threshold", positive=True)
+
+
+def threshold_symbolic(e: Any) -> Any:
+    """``e`` with the normal threshold 2**-1022 as a positive symbol: what is proven then holds for
+    every positive threshold, the real one included, and sympy does not try to locate
+    polynomial roots against a 300-digit rational at every comparison."""
+    return e.xreplace({NORMAL: _THRESHOLD, -NORMAL: -_THRESHOLD}) if isinstance(e, sympy.Basic) else e
+
+
+def threshold_numeric(e: Any) -> Any:
+    """The inverse of :func:`threshold_symbolic`, for evaluation."""
+    return e.xreplace({_THRESHOLD: NORMAL}) if isinstance(e, sympy.Basic) else e
+
+
 def substitute(e: Any, mapping: dict[Any, Any]) -> Any:
     """``e.xreplace(mapping)``; where that compares a non-real value (zoo, nan), a Piecewise is
     resolved condition by condition: such a comparison does not hold (as a comparison with nan
@@ -210,37 +227,32 @@ def branch_arguments(e: Any) -> list[Any]:
     return list(found)
 
 
-def condition_roots(exprs: Sequence[Any], symbol: Any, others: Sequence[Any]) -> tuple[list[float], bool]:
-    """Float-exact rational roots of the branch arguments of ``exprs`` that depend on ``symbol`` alone.
-
-    Returns the roots and whether every such argument's real roots were all found
-    (a finite set of exactly representable rationals).
-    """
+def condition_roots(exprs: Sequence[Any], symbol: Any, others: Sequence[Any]) -> tuple[list[float], set[Any]]:
+    """Float-exact rational roots of the branch arguments of ``exprs`` that depend on ``symbol`` alone,
+    and the arguments whose real roots were all found (a finite set of float-exact rationals):
+    on an open piece between the cuts such an argument keeps its sign."""
     roots: set[float] = set()
-    complete = True
+    complete: set[Any] = set()
     for e in exprs:
         for u in branch_arguments(e):
-            free = u.free_symbols
-            if symbol not in free or free & set(others):
+            free = u.free_symbols - {_THRESHOLD}
+            if symbol not in free or free & set(others) or u in complete:
                 continue
             try:
-                found = sympy.solveset(u, symbol, sympy.S.Reals)
+                found = sympy.solveset(threshold_numeric(u), symbol, sympy.S.Reals)
             except Exception:
-                complete = False
                 continue
             if not isinstance(found, sympy.FiniteSet):
-                complete = False
                 continue
-            for r in found:
-                if r.is_Rational and Fraction(float(r)) == Fraction(int(r.p), int(r.q)):
-                    roots.add(float(r))
-                else:
-                    complete = False
+            exact = [r for r in found if r.is_Rational and Fraction(float(r)) == Fraction(int(r.p), int(r.q))]
+            roots.update(float(r) for r in exact)
+            if len(exact) == len(found):
+                complete.add(u)
     return sorted(roots), complete
 
 
 def _sign_at(u: Any, at: dict[Any, Fraction]) -> int | None:
-    value = u.xreplace({k: sympy.Rational(v) for k, v in at.items()})
+    value = threshold_numeric(u).xreplace({k: sympy.Rational(v) for k, v in at.items()})
     try:
         n = sympy.N(value, 30)
     except Exception:
@@ -250,20 +262,21 @@ def _sign_at(u: Any, at: dict[Any, Fraction]) -> int | None:
     return 1 if n > 0 else -1
 
 
-def fix_branches(e: Any, settled: dict[Any, Fraction]) -> Any:
+def fix_branches(e: Any, settled: dict[Any, Fraction], complete: set[Any]) -> Any:
     """``e`` with every branch whose argument depends only on symbols in ``settled`` fixed.
 
-    ``settled`` maps a general symbol to an interior point of its open piece, a
-    piece on which (by construction of the cuts: every real root of such an
-    argument was found and cut) no branch argument depending on that symbol
-    *alone* has a root; the argument's sign there is its sign on the whole
-    piece, and each Abs/sign/Heaviside/Min/Max/relation is replaced by the
-    branch that sign selects. Arguments of several symbols are left alone.
+    ``settled`` maps a general symbol to an interior point of its open piece;
+    ``complete`` holds the branch arguments, each depending on one symbol alone,
+    whose real roots were all found and cut (:func:`condition_roots`). Such an
+    argument keeps its sign on the piece, so its sign at the interior point is
+    its sign on the whole piece, and each Abs/sign/Heaviside/Min/Max/relation
+    on it is replaced by the branch that sign selects. Any other argument is
+    left alone.
     """
 
     def one(u: Any) -> dict[Any, Fraction] | None:
-        free = u.free_symbols
-        if len(free) != 1:
+        free = u.free_symbols - {_THRESHOLD}
+        if len(free) != 1 or u not in complete:
             return None
         (k,) = free
         return {k: settled[k]} if k in settled else None
