@@ -39,10 +39,11 @@ class Identification:
 
     value: float
     closed_form: Any
+    label: str = ""
 
     def describe(self) -> str:
         """e.g. ``taking c = 0.7978845608028654 as sqrt(2)/sqrt(pi), correctly rounded``."""
-        return f"taking c = {self.value!r} as {self.closed_form}, correctly rounded"
+        return f"taking c = {self.value!r} as {self.label or self.closed_form}, correctly rounded"
 
 
 @dataclass(frozen=True)
@@ -166,13 +167,20 @@ def rounds_to(value: Any, f: float) -> bool:
         return False
 
 
-def _first_rounding(f: Any, candidates: Sequence[tuple[Any, Any]]) -> Any:
-    """The replacement of the first candidate whose value is not ``f`` itself but rounds to it."""
+def _label(c: Any) -> str:
+    """A constant for a message: a float64 as that float, anything else as sympy prints it."""
+    if c.is_Rational and Fraction(float(c)) == Fraction(int(c.p), int(c.q)):
+        return repr(float(c))
+    return str(c)
+
+
+def _first_rounding(f: Any, candidates: Sequence[tuple[Any, Any, str]]) -> Identification | None:
+    """The first candidate (value, replacement, label) whose value is not ``f`` itself but rounds to it."""
     value, own = float(f), sympy.Rational(f)
-    for v, replacement in candidates:
-        sign = 1 if value > 0 else -1
+    sign = 1 if value > 0 else -1
+    for v, replacement, label in candidates:
         if sign * v != own and rounds_to(sign * v, value):
-            return sign * replacement
+            return Identification(value, sign * replacement, label if sign > 0 else f"-({label})")
     return None
 
 
@@ -190,21 +198,24 @@ def _identify(definition: Any, forward: Any, partials: Sequence[Any]) -> dict[An
     closed_forms = _constants(definition)
     out: dict[Any, Identification] = {}
     for f in wanted:  # first: a closed form of the definition itself
-        found = _first_rounding(f, [(c, c) for c in closed_forms])
+        found = _first_rounding(f, [(c, c, _label(c)) for c in closed_forms])
         if found is not None:
-            out[f] = Identification(float(f), found)
+            out[f] = found
     # then: the exact product of two constants (a float product rounds it), each read as identified
     floats = [f for f in own | _floats(definition) if f != 0]
-    base = [(c, c) for c in closed_forms] + [
-        (sympy.Rational(abs(f)), out[f].closed_form if f in out else sympy.Rational(abs(f))) for f in floats
+    base = [(c, c, _label(c)) for c in closed_forms] + [
+        (sympy.Rational(abs(f)), out[f].closed_form if f in out else sympy.Rational(abs(f)), repr(abs(float(f))))
+        for f in floats
     ]
     base = list(dict.fromkeys(base))
-    products = [(k * v, k * e) for v, e in base for k in range(2, 11)]
-    products += [(v / k, e / k) for v, e in base for k in range(2, 11)]
-    products += [(v * w, e * g) for (v, e), (w, g) in itertools.combinations_with_replacement(base, 2)]
+    products = [(k * v, k * e, f"{k}*{t}") for v, e, t in base for k in range(2, 11)]
+    products += [(v / k, e / k, f"{t}/{k}") for v, e, t in base for k in range(2, 11)]
+    products += [
+        (v * w, e * g, f"{t}*{u}") for (v, e, t), (w, g, u) in itertools.combinations_with_replacement(base, 2)
+    ]
     for f in wanted:
         if f not in out:
             found = _first_rounding(f, products)
             if found is not None:
-                out[f] = Identification(float(f), found)
+                out[f] = found
     return out

@@ -22,12 +22,15 @@ __all__ = [
 
 
 def show(value: Any) -> str:
-    """A value for a message: an exact binary rational that is a float64 as that float (``0.3``)."""
+    """A value for a message: an exact rational that is a float64 as that float (``0.3``), a long one
+    as ``~`` and the nearest float."""
     p, q = getattr(value, "p", None), getattr(value, "q", None)
-    if isinstance(p, int) and isinstance(q, int) and q > 1 and q & (q - 1) == 0:
+    if isinstance(p, int) and isinstance(q, int) and q > 1:
         f = float(Fraction(p, q))
         if Fraction(f) == Fraction(p, q):
             return repr(f)
+        if q > 10**6:
+            return f"~{f!r}"  # an exact rational too long to read; the float nearest to it
     return str(value)
 
 

@@ -32,7 +32,18 @@ import sympy
 from autodiff import Domain
 from verification.prove.exact import exact_number
 
-__all__ = ["substitute", "threshold_symbolic", "threshold_numeric", "NORMAL", "Piece", "pieces", "region_name", "condition_roots", "fix_branches", "branch_arguments"]
+__all__ = [
+    "substitute",
+    "threshold_symbolic",
+    "threshold_numeric",
+    "NORMAL",
+    "Piece",
+    "pieces",
+    "region_name",
+    "condition_roots",
+    "fix_branches",
+    "branch_arguments",
+]
 
 _OFFSETS = tuple(
     Fraction(v)
