@@ -329,7 +329,7 @@ def _check_point(
         what = "forward" if index == FORWARD else f"d/d{names[index]}"
         if cand is not None and _differ(cand, truth, REAL_DIFFERENCE):
             result.findings[index] = Counterexample(
-                shown, mp_str(cand), mp_str(truth), mp_str(cand - truth, 5), f"audit: {what} as proven, exact"
+                shown, mp_str(cand), mp_str(truth), mp_str(cand - truth, 17), f"audit: {what} as proven, exact"
             )
             continue
         value = code[index + 1]
@@ -337,7 +337,7 @@ def _check_point(
         if isinstance(value, str):
             result.findings[index] = Counterexample(shown, value, mp_str(truth), "-", how)
         elif value is not None and _differ(value, truth, _LOOSE if loose_code else REAL_DIFFERENCE):
-            result.findings[index] = Counterexample(shown, mp_str(value), mp_str(truth), mp_str(value - truth, 5), how)
+            result.findings[index] = Counterexample(shown, mp_str(value), mp_str(truth), mp_str(value - truth, 17), how)
 
 
 def parameter_values(op: Op, rng: random.Random, cuts: dict[int, list[float]]) -> list[tuple[float, ...]]:

@@ -104,16 +104,8 @@ class _OpProver:
         cases: list[tuple[list[Piece], tuple[Domain, ...]]] = []
         if not callable(op.domain):
             cuts, _ = _cuts(self._exprs({}), self.params, self.budget)
-            for j, s in enumerate(self.params):
-                self.audit_cuts[op.arity + j] = cuts[s]
             per_param = [pieces(n, d, (), cuts[s]) for n, d, s in zip(op.params, op.param_domain, self.params)]
             cases += [(list(combo), op.domains()) for combo in itertools.product(*per_param)]
-        elif op.params:
-            shown = ", ".join(str(e) for e in op.param_examples)
-            self.notes.append(
-                f"parameters proven at the declared examples {shown} only (the domain depends on them); "
-                "other values audited"
-            )
         cases += [([Piece.at(n, v) for n, v in zip(op.params, ex)], op.domains(ex)) for ex in op.param_examples]
         return cases
 
@@ -122,9 +114,6 @@ class _OpProver:
         for param_pieces, domains in self.param_cases():
             at_params = {s: p.value for s, p in zip(self.params, param_pieces) if p.point}
             cuts, complete = _cuts(self._exprs(at_params), self.inputs, self.budget)
-            for i, s in enumerate(self.inputs):
-                self.audit_cuts.setdefault(i, [])
-                self.audit_cuts[i] = sorted(set(self.audit_cuts[i]) | set(cuts[s]))
             kinks_of = [[k.at for k in op.kinks if k.input == i] for i in range(op.arity)]
             per_input = [
                 pieces(n, d, kinks_of[i], cuts[s]) for i, (n, d, s) in enumerate(zip(self.names, domains, self.inputs))
@@ -209,6 +198,29 @@ class _OpProver:
         params = region[self.op.arity :]
         return tuple(p.lo for p in params) if all(p.point for p in params) else ()
 
+    def audit_first(self) -> None:
+        """The audit, before any symbolic step: a disagreement refutes at once (and spares the ladder)."""
+        if self.op.params and callable(self.op.domain):
+            shown = ", ".join(str(e) for e in self.op.param_examples)
+            self.notes.append(
+                f"parameters proven at the declared examples {shown} only (the domain depends on them); "
+                "other values audited"
+            )
+        cuts, _ = _cuts(self._exprs({}), self.general, self.budget)
+        self.audit_cuts = {i: cuts[s] for i, s in enumerate(self.general)}
+        self.audit_result = audit(
+            self.op,
+            self.general,
+            self.c.partials,
+            self.truths,
+            self.c.forward,
+            self.c.definition,
+            parameter_values(self.op, self.rng, self.audit_cuts),
+            self.audit_cuts,
+            loose_code=bool(self.c.identifications),
+            rng=self.rng,
+        )
+
     def finish(self, start: float) -> OpProof:
         op = self.op
         if self.c.opaque_conditions:
@@ -218,19 +230,7 @@ class _OpProver:
             )
             for checks in self.checks:
                 checks.append(Check("everywhere", None, None, Verdict.UNDECIDED, why))
-        values = parameter_values(op, self.rng, self.audit_cuts)
-        result = audit(
-            op,
-            self.general,
-            self.c.partials,
-            self.truths,
-            self.c.forward,
-            self.c.definition,
-            values,
-            self.audit_cuts,
-            loose_code=bool(self.c.identifications),
-            rng=self.rng,
-        )
+        result = self.audit_result
         for index, cx in result.findings.items():
             check = Check("audit", cx.candidate, cx.truth, Verdict.REFUTED, "audit", counterexample=cx)
             (self.forward_checks if index < 0 else self.checks[index]).append(check)
@@ -260,7 +260,9 @@ class _OpProver:
 def _prove(op: Op, budget: float, samples: int, seed: int | None) -> OpProof:
     start = time.perf_counter()
     prover = _OpProver(op, budget, samples, seed)
-    prover.run()
+    prover.audit_first()
+    if not prover.audit_result.findings:  # refuted already: the regions would only add time
+        prover.run()
     return prover.finish(start)
 
 
