@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,7 @@ HERE = Path(__file__).parent
 CLASSES = ["floats", "trig", "equality", "kinks", "names", "params", "special", "complete", "undeclared"]
 
 
-@pytest.fixture(autouse=True)
-def _restore_registry() -> Iterator[None]:
-    before = set(op_names())
-    yield
-    for name in set(op_names()) - before:
-        unregister(name)
+pytestmark = pytest.mark.usefixtures("restore_registry")
 
 
 def _load(kind: str) -> object:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sympy
 
-from autodiff import NONNEGATIVE, POSITIVE, Kink, OpDeclarationError, defop, get_op, op_names, unregister
+from autodiff import NONNEGATIVE, POSITIVE, Kink, OpDeclarationError, defop, get_op
 from verification.cli import main
 from verification.prove import Verdict, prove
 from verification.prove import ladder as ladder_module
@@ -20,13 +19,7 @@ from verification.prove.decide import infinite_verdict
 from verification.prove.exact import construct, exact
 from verification.prove.records import show
 
-
-@pytest.fixture(autouse=True)
-def _restore_registry() -> Iterator[None]:
-    before = set(op_names())
-    yield
-    for name in set(op_names()) - before:
-        unregister(name)
+pytestmark = pytest.mark.usefixtures("restore_registry")
 
 
 # --- the audit ---------------------------------------------------------------

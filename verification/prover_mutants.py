@@ -66,7 +66,7 @@ def _constants(fn: Callable[..., Any]) -> list[float]:
     return sorted(code_constants(fn))
 
 
-def _change(rule: Rule, i: int, f: Callable[[Backend, Any, Sequence[Any]], Any]) -> Rule:
+def _change(rule: Rule, i: int, f: Callable[..., Any]) -> Rule:
     def mutated(m: Backend, ans: Any, *xs: Any) -> tuple[Any, ...]:
         parts = list(rule(m, ans, *xs))
         parts[i] = f(m, parts[i], xs)

@@ -20,7 +20,7 @@ from verification.prove.exact import construct, exact
 from verification.prove.ladder import CHEAP_LADDER, COSTLY_LADDER, reduces_to_zero
 from verification.prove.ops import DEFAULT_BUDGET, DEFAULT_SAMPLES
 from verification.prove.records import Check, GradientProof, PartialProof, Verdict
-from verification.prove.regions import Piece, pieces
+from verification.prove.regions import Piece, pieces, replace_branches
 
 __all__ = ["prove_gradient", "prove_rules_equal"]
 
@@ -51,49 +51,14 @@ def _sign_arguments(e: Any) -> list[Any]:
     return list(found)
 
 
-def _branch(node: Any, signs: dict[Any, int]) -> Any:
-    """``node`` with its branch fixed by ``signs`` (sign of each key), or None when not a branching node."""
+def _fix_signs(e: Any, signs: dict[Any, int]) -> Any:
+    """Replace every branching node by its branch under ``signs`` (sign of each key), to a fixed point."""
 
     def sign_of(u: Any) -> int | None:
         key, s = _canonical(u)
         return None if key not in signs else s * signs[key]
 
-    if isinstance(node, sympy.core.relational.Relational):
-        s = sign_of(node.lhs - node.rhs)
-        if s is None:
-            return None
-        holds = {sympy.Gt: s > 0, sympy.Ge: s > 0, sympy.Lt: s < 0, sympy.Le: s < 0, sympy.Eq: False}
-        return sympy.true if holds.get(type(node), True) else sympy.false
-    if isinstance(node, (sympy.Max, sympy.Min)) and len(node.args) == 2:
-        s = sign_of(node.args[0] - node.args[1])
-        if s is None:
-            return None
-        return node.args[0] if (s > 0) == isinstance(node, sympy.Max) else node.args[1]
-    if isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
-        u = node.args[0]
-        s = sign_of(u)
-        if s is None:
-            return None
-        if isinstance(node, sympy.Abs):
-            return s * u
-        if isinstance(node, sympy.sign):
-            return sympy.Integer(s)
-        return sympy.Integer(1 if s > 0 else 0)
-    return None
-
-
-def _fix_signs(e: Any, signs: dict[Any, int]) -> Any:
-    """Replace every branching node by its branch under ``signs``, outermost first, to a fixed point."""
-    for _ in range(64):
-        mapping = {}
-        for node in sympy.preorder_traversal(e):
-            fixed = _branch(node, signs)
-            if fixed is not None:
-                mapping[node] = fixed
-        if not mapping:
-            return e
-        e = e.xreplace(mapping)
-    return e
+    return replace_branches(e, sign_of)
 
 
 def _by_sign_cases(diff: Any, budget: float) -> str | None:

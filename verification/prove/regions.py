@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -273,6 +273,34 @@ def _sign_at(u: Any, at: dict[Any, Fraction]) -> int | None:
     return 1 if n > 0 else -1
 
 
+def branch_under(node: Any, sign_of: Callable[[Any], int | None]) -> Any:
+    """``node`` (a relation, Abs, sign, Heaviside, or two-argument Min/Max) replaced by the branch the
+    sign of its argument selects (``sign_of(u)`` is +1, -1, or None when unknown); None otherwise."""
+    if isinstance(node, sympy.core.relational.Relational):
+        s = sign_of(node.lhs - node.rhs)
+        if s is None:
+            return None
+        holds = {sympy.Gt: s > 0, sympy.Ge: s > 0, sympy.Lt: s < 0, sympy.Le: s < 0, sympy.Eq: False}
+        return sympy.true if holds.get(type(node), True) else sympy.false
+    if isinstance(node, (sympy.Max, sympy.Min)) and len(node.args) == 2:
+        a, b = node.args
+        s = sign_of(a - b)
+        if s is None:
+            return None
+        return a if (s > 0) == isinstance(node, sympy.Max) else b
+    if isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
+        u = node.args[0]
+        s = sign_of(u)
+        if s is None:
+            return None
+        if isinstance(node, sympy.Abs):
+            return s * u
+        if isinstance(node, sympy.sign):
+            return sympy.Integer(s)
+        return sympy.Integer(1 if s > 0 else 0)
+    return None
+
+
 def fix_branches(e: Any, settled: dict[Any, Fraction], complete: set[Any]) -> Any:
     """``e`` with every branch whose argument depends only on symbols in ``settled`` fixed.
 
@@ -292,40 +320,19 @@ def fix_branches(e: Any, settled: dict[Any, Fraction], complete: set[Any]) -> An
         (k,) = free
         return {k: settled[k]} if k in settled else None
 
-    def fixed(node: Any) -> Any:
-        if isinstance(node, sympy.core.relational.Relational):
-            u = node.lhs - node.rhs
-            at = one(u)
-            s = None if at is None else _sign_at(u, at)
-            if s is None:
-                return None
-            holds = {sympy.Gt: s > 0, sympy.Ge: s > 0, sympy.Lt: s < 0, sympy.Le: s < 0, sympy.Eq: False}
-            return sympy.true if holds.get(type(node), True) else sympy.false
-        if isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
-            u = node.args[0]
-            at = one(u)
-            s = None if at is None else _sign_at(u, at)
-            if s is None:
-                return None
-            if isinstance(node, sympy.Abs):
-                return s * u
-            if isinstance(node, sympy.sign):
-                return sympy.Integer(s)
-            return sympy.Integer(1 if s > 0 else 0)
-        if isinstance(node, (sympy.Max, sympy.Min)) and len(node.args) == 2:
-            a, b = node.args
-            u = a - b
-            at = one(u)
-            s = None if at is None else _sign_at(u, at)
-            if s is None:
-                return None
-            return a if (s > 0) == isinstance(node, sympy.Max) else b
-        return None
+    def sign_of(u: Any) -> int | None:
+        at = one(u)
+        return None if at is None else _sign_at(u, at)
 
-    for _ in range(32):
+    return replace_branches(e, sign_of)
+
+
+def replace_branches(e: Any, sign_of: Callable[[Any], int | None]) -> Any:
+    """Every branching node of ``e`` whose sign ``sign_of`` knows replaced by its branch, to a fixed point."""
+    for _ in range(64):
         mapping = {}
         for node in sympy.preorder_traversal(e):
-            f = fixed(node)
+            f = branch_under(node, sign_of)
             if f is not None:
                 mapping[node] = f
         if not mapping:
