@@ -246,6 +246,33 @@ def _failure(fn: Callable[..., Any], point: Sequence[Fraction]) -> str | None:
     return None
 
 
+def _points(
+    op: Op, columns: Sequence[list[float]], domains: Sequence[Any], specials: set[float], rng: random.Random
+) -> list[tuple[float, ...]]:
+    """Audit points from each input's values: for several inputs, first a subnormal input with the
+    others at the code's constants (``x**y`` subnormal at y = 1), then each value with the others
+    drawn at random, and with the others equal to it (an ``x == y`` branch), then random points."""
+    if op.arity == 1:
+        return [(v,) for v in columns[0]]
+    points: list[tuple[float, ...]] = []
+    plain = sorted(specials | {1.0, 2.0, 0.5, -1.0}, key=abs)
+    for i, col in enumerate(columns):
+        for v in (v for v in col if v != 0 and abs(v) < 2.0**-1022):
+            for j in range(op.arity):
+                for c in (c for c in plain if j != i and in_domain(domains[j], c)):
+                    pt = [rng.choice(col_k) for col_k in columns]
+                    pt[i], pt[j] = v, c
+                    points.append(tuple(pt))
+    for i, col in enumerate(columns):
+        for v in col:
+            pt = [rng.choice(c) for c in columns]
+            pt[i] = v
+            points.append(tuple(pt))
+            points.append(tuple(v if in_domain(domains[j], v) else pt[j] for j in range(op.arity)))
+    points += [tuple(rng.choice(c) for c in columns) for _ in range(8)]
+    return list(dict.fromkeys(points))
+
+
 def _differ(a: Any, b: Any, tolerance: Any) -> bool:
     diff = abs(a - b)
     scale = max(abs(a), abs(b))
@@ -285,18 +312,7 @@ def audit(
         columns = [_values_for(op, i, domains[i], specials, cuts.get(i, []), rng) for i in range(op.arity)]
         if any(not c for c in columns):
             continue
-        points: list[tuple[float, ...]] = []
-        if op.arity == 1:
-            points = [(v,) for v in columns[0]]
-        else:
-            for i, col in enumerate(columns):
-                for v in col:
-                    pt = [rng.choice(c) for c in columns]
-                    pt[i] = v
-                    points.append(tuple(pt))
-                    diag = [v if in_domain(domains[j], v) else pt[j] for j in range(op.arity)]
-                    points.append(tuple(diag))
-            points += [tuple(rng.choice(c) for c in columns) for _ in range(8)]
+        points = _points(op, columns, domains, specials, rng)
         if len(points) > per_params:  # the special values of each input first, then a random share
             points = points[: per_params // 2] + list(rng.sample(points[per_params // 2 :], per_params // 2))
         for point in dict.fromkeys(points):
@@ -381,12 +397,7 @@ def code_disagreement(op: Op, base: Op, rng: random.Random) -> str | None:
         columns = [_values_for(base, i, domains[i], specials, [], rng) for i in range(base.arity)]
         if any(not c for c in columns):
             continue
-        points = [tuple(rng.choice(c) for c in columns) for _ in range(24)]
-        for i, col in enumerate(columns):
-            for v in col:
-                pt = [rng.choice(c) for c in columns]
-                pt[i] = v
-                points.append(tuple(pt))
+        points = _points(base, columns, domains, specials, rng)
         for point in dict.fromkeys(points):
             exact_point = [Fraction(v) for v in (*point, *params)]
             a = _Evaluator(op, [], []).code(exact_point)
