@@ -44,7 +44,7 @@ def _describe(proof: object) -> str:
 
 
 def test_the_set_is_large_enough() -> None:
-    assert len(_cases("WRONG")) + len(_cases("RIGHT")) + len(_cases("UNDECLARED") if False else []) >= 40
+    assert len(_cases("WRONG")) + len(_cases("RIGHT")) + len(_cases("UNDECLARED")) >= 40
 
 
 @pytest.mark.parametrize(("kind", "name"), _cases("WRONG"))
@@ -59,3 +59,12 @@ def test_no_right_declaration_is_refuted(kind: str, name: str) -> None:
     _load(kind)
     proof = prove(get_op(name))
     assert proof.verdict is not Verdict.REFUTED, _describe(proof)
+
+
+@pytest.mark.parametrize(("kind", "name"), _cases("UNDECLARED"))
+def test_an_undeclared_kink_is_reported_as_such(kind: str, name: str) -> None:
+    _load(kind)
+    proof = prove(get_op(name))
+    assert proof.verdict is Verdict.NOT_DIFFERENTIABLE, _describe(proof)
+    failure = proof.inputs[0].failure
+    assert failure is not None and "declare Kink(at=0.0" in failure.describe()
