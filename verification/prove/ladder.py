@@ -16,6 +16,9 @@ are those of the region: real, or a positive ``Dummy``):
   rewrite is never frozen, so ``cos(x)`` is never taken as positive;
 * ``rewrite(log)``: atanh and friends through log; ``log(a*b)`` split only
   where sympy proves the factors positive from the symbols' assumptions;
+* ``exp of the difference``: a difference ``d`` of real values holding logs is
+  0 when ``exp(d) - 1`` reduces to 0 over real exponential generators (exp is
+  injective on the reals; both sides are real on the region);
 * ``each branch``: a Piecewise is 0 if every branch value is 0 (the branch
   of an ``Eq(a, b)`` condition evaluated with one side solved for a symbol).
 """
@@ -101,6 +104,14 @@ def _logs(e: Any) -> Any:
     return sympy.expand_log(sympy.expand(e.rewrite(sympy.log)), force=False)
 
 
+def _exp_of(e: Any) -> Any:
+    """``exp(e) - 1`` over real exponential generators: 0 exactly when the real ``e`` is 0
+    (exp is injective on the reals), so ``x + log(1 + exp(y - x)) - log(exp(x) + exp(y))`` is 0."""
+    if not e.has(sympy.log):
+        return e
+    return _exp_generators(sympy.expand(sympy.exp(e), power_exp=True) - 1)
+
+
 def _fold_simplify(e: Any) -> Any:
     return sympy.simplify(sympy.piecewise_fold(e))
 
@@ -139,11 +150,12 @@ LADDER: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("exp generators", _exp_generators),
     ("each branch", _each_branch),
     ("rewrite(log)", _logs),
+    ("exp of the difference", _exp_of),
     ("trigsimp", sympy.trigsimp),
     ("piecewise_fold + simplify", _fold_simplify),
     ("simplify", sympy.simplify),
 )
-_CHEAP = ("as written", "cancel", "rewrite(exp)", "exp generators")
+_CHEAP = ("as written", "cancel", "rewrite(exp)", "exp generators", "exp of the difference")
 CHEAP_LADDER = tuple(step for step in LADDER if step[0] in _CHEAP)
 COSTLY_LADDER = tuple(step for step in LADDER if step[0] not in _CHEAP)
 
