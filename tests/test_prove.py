@@ -116,7 +116,7 @@ def test_correct_rules_written_differently_are_proven() -> None:
     assert prove(get_op("sqrt").with_rule(lambda m, ans, x: (0.5 / m.sqrt(x),))).verdict is Verdict.PROVEN
 
 
-@settings(max_examples=20)  # each example is two proofs with their audits; the deep profile runs more
+@settings(max_examples=20)  # each example is two proofs, each with its audit
 @given(
     a=st.floats(-4, 4, allow_nan=False).filter(lambda v: v != 0),
     b=st.floats(-4, 4, allow_nan=False),
