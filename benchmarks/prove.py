@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _export(revision: str, into: Path) -> None:
     """The tree of ``revision`` (its Python packages) under ``into``."""
     data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", revision, "autodiff", "verification", "reports"],
+        ["git", "-C", str(ROOT), "archive", revision, "autodiff", "verification", "reports", *_extra(revision)],
         check=True,
         capture_output=True,
     ).stdout
@@ -36,9 +36,18 @@ def _export(revision: str, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
+def _extra(revision: str) -> list[str]:
+    """Top-level packages besides the three that ``revision`` has (the command line, the run store)."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "--name-only", revision], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return [name for name in ("gradproof", "runstore") if name in listed]
+
+
 def _run(tree: Path) -> tuple[float, float]:
     """Wall seconds of one ``gradproof prove`` in a fresh interpreter, and the seconds it reports."""
-    code = "import sys; from verification.cli import main; sys.exit(main(['prove']))"
+    cli = "gradproof.cli" if (tree / "gradproof" / "cli.py").exists() else "verification.cli"
+    code = f"import sys; from {cli} import main; sys.exit(main(['prove']))"
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True)
     wall = time.perf_counter() - start

@@ -10,8 +10,8 @@ import pytest
 
 import reports
 from autodiff import FLOAT, Op, get_op
+from gradproof.cli import main
 from verification.campaign import CampaignConfig, run_campaign
-from verification.cli import main
 from verification.engines import BuiltinEngine
 from verification.expr import Apply, Var
 from verification.mutants import Mutant, all_mutants, rule_mutants
@@ -133,6 +133,16 @@ def test_gradcheck_cannot_see_a_relative_error_below_its_rtol() -> None:
 def test_a_1e12_relative_error_is_caught_by_prover_and_high_precision_but_not_gradcheck() -> None:
     killed = outcomes("tanh:relative:d0*(1+1e-12)", ("prover", "engine_hp", "gradcheck"))
     assert killed == {"prover": True, "engine_hp": True, "gradcheck": False}
+
+
+def test_sampling_methods_count_the_expressions_they_tried() -> None:
+    """A survivor was tried on every expression; a method that kills stops at the killing one."""
+    result = run_mutant(
+        mutant("tanh:relative:d0*(1+1e-12)"), MutateConfig(methods=("engine_f64", "gradcheck"), examples=7)
+    )
+    tried = {o.method: (o.killed, o.examples_tried, o.examples_to_kill) for o in result.outcomes}
+    assert tried["engine_f64"] == (True, 1, 1)
+    assert tried["gradcheck"][:2] == (False, 7)
 
 
 def test_a_one_percent_error_is_caught_by_every_method() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from autodiff import get_op, op_names, unregister
-from verification.prove import Verdict, prove
+from verification.prove import OpProof, Verdict, prove
 
 HERE = Path(__file__).parent
 CLASSES = ["floats", "trig", "equality", "kinks", "names", "params", "special", "complete", "undeclared"]
@@ -24,7 +24,7 @@ def _load(kind: str) -> object:
 
 def _cases(attr: str) -> list[tuple[str, str]]:
     """The (module, op name) pairs listed under ``attr``; the ops stay unregistered until a test loads them."""
-    out = []
+    out: list[tuple[str, str]] = []
     for kind in CLASSES:
         before = set(op_names())
         module = importlib.import_module(f"tests.prove_ops.{kind}")
@@ -34,12 +34,12 @@ def _cases(attr: str) -> list[tuple[str, str]]:
     return out
 
 
-def _describe(proof: object) -> str:
-    lines = []
-    for p in proof.inputs:  # type: ignore[attr-defined]
+def _describe(proof: OpProof) -> str:
+    lines: list[str] = []
+    for p in proof.inputs:
         lines.extend(c.describe() for c in p.checks)
         lines.extend(k.describe() for k in p.kinks)
-    lines.extend(c.describe() for c in proof.forward)  # type: ignore[attr-defined]
+    lines.extend(c.describe() for c in proof.forward)
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ import pytest
 import sympy
 
 from autodiff import NONNEGATIVE, POSITIVE, Kink, OpDeclarationError, defop, get_op
-from verification.cli import main
+from gradproof.cli import main
 from verification.prove import Verdict, prove
 from verification.prove import ladder as ladder_module
 from verification.prove.decide import infinite_verdict

@@ -62,45 +62,50 @@ class AuditResult:
         return f"audit: {self.points} points at 50+ digits, {len(self.findings)} disagreement(s)"
 
 
+def _number(v: Any) -> float | None:
+    """``v`` as a float when it is a finite, not huge, non-bool number."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e300:
+        return float(v)
+    return None
+
+
+def _code_numbers(code: Any, globs: dict[str, Any]) -> list[float]:
+    """Numeric literals of ``code`` and its nested code objects, and the numeric globals it names."""
+    found = [n for c in code.co_consts if (n := _number(c)) is not None]
+    for c in code.co_consts:
+        if hasattr(c, "co_consts"):
+            found += _code_numbers(c, globs)
+    return found + [n for name in code.co_names if (n := _number(globs.get(name))) is not None]
+
+
+def _held(fn: Any) -> list[Any]:
+    """What a function holds besides its code: closure cell contents and defaults."""
+    held = list(getattr(fn, "__defaults__", None) or ())
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    return held
+
+
 def code_constants(*fns: Callable[..., Any] | None) -> set[float]:
     """Finite numbers written in the code of ``fns``: literals, defaults, closure cells and numeric
     globals, and those of the functions they hold in closures and defaults (a wrapped rule)."""
     found: set[float] = set()
     seen: set[int] = set()
-
-    def add(v: Any) -> None:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e300:
-            found.add(float(v))
-        elif callable(v) and hasattr(v, "__code__"):
-            visit(v)
-
-    def walk(code: Any, globs: dict[str, Any]) -> None:
-        for c in code.co_consts:
-            if hasattr(c, "co_consts"):
-                walk(c, globs)
-            elif isinstance(c, (int, float)):
-                add(c)
-        for name in code.co_names:
-            v = globs.get(name)
-            if isinstance(v, (int, float)):
-                add(v)
-
-    def visit(fn: Any) -> None:
-        if id(fn) in seen or len(seen) > 64:
-            return
+    todo = [fn for fn in fns if fn is not None and hasattr(fn, "__code__")]
+    while todo and len(seen) < 64:
+        fn = todo.pop()
+        if id(fn) in seen:
+            continue
         seen.add(id(fn))
-        walk(fn.__code__, getattr(fn, "__globals__", {}))
-        for cell in getattr(fn, "__closure__", None) or ():
-            try:
-                add(cell.cell_contents)
-            except ValueError:
-                pass
-        for d in getattr(fn, "__defaults__", None) or ():
-            add(d)
-
-    for fn in fns:
-        if fn is not None and hasattr(fn, "__code__"):
-            visit(fn)
+        found.update(_code_numbers(fn.__code__, getattr(fn, "__globals__", {})))
+        for v in _held(fn):
+            if (n := _number(v)) is not None:
+                found.add(n)
+            elif callable(v) and hasattr(v, "__code__"):
+                todo.append(v)
     return found
 
 

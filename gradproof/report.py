@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from reports import FORMATS, build_report
+from reports.formats import FORMATS
 
 NAME = "report"
 HELP = "write the accuracy report (Markdown, HTML, CSV) of a run directory and print a summary"
+
+EPILOG = """\
+exit status:
+  0    report written
+  1    report written, and RUN_DIR has a rule bug that the --against run does not
+  2    bad usage: missing or damaged run directory or file, unknown format
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reports.build import build_report
+
     report = build_report(args.run_dir, args.out, args.format, against=args.against)
     print(report.summary)
     return 1 if report.new_rule_bugs else 0

@@ -9,35 +9,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
+from typing import TYPE_CHECKING
 
 from autodiff import Op, UnknownOpError, all_ops, get_op
 from verification.errors import UsageError
-from verification.plugins import load_plugins
-from verification.prove import (
-    DEFAULT_BUDGET,
-    DEFAULT_SAMPLES,
-    DEFAULT_TIMEOUT,
-    OpProof,
-    PartialProof,
-    Verdict,
-    combine,
-    prove,
-)
+
+if TYPE_CHECKING:
+    from verification.prove import OpProof, PartialProof, Verdict
 
 NAME = "prove"
 HELP = "prove every op's backward rule against sympy.diff of its definition"
+
+EPILOG = """\
+exit status:
+  0    every rule and forward proven
+  1    some rule or forward refuted (a counterexample is shown)
+  2    bad usage or a bad declaration: unknown op, plugin that fails to load, bad option value,
+       a rule that cannot run on symbols, an undeclared point of non-differentiability
+  3    none refuted but some undecided (time budget included)
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 EXIT_PROVEN = 0
 EXIT_REFUTED = 1
 EXIT_UNDECIDED = 3
 EXIT_DECLARATION = 2
-STATUS = {
-    Verdict.PROVEN: EXIT_PROVEN,
-    Verdict.REFUTED: EXIT_REFUTED,
-    Verdict.NOT_DIFFERENTIABLE: EXIT_DECLARATION,
-    Verdict.UNDECIDED: EXIT_UNDECIDED,
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,22 +51,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget",
         type=float,
-        default=DEFAULT_BUDGET,
+        default=None,
         metavar="SECONDS",
-        help=f"time one simplification attempt may take ({DEFAULT_BUDGET})",
+        help="time one simplification attempt may take (default: the prover's DEFAULT_BUDGET)",
     )
     parser.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT,
+        default=None,
         metavar="SECONDS",
-        help=f"time one op's whole proof may take; past it the op is undecided ({DEFAULT_TIMEOUT:g})",
+        help="time one op's whole proof may take; past it the op is undecided (default: DEFAULT_TIMEOUT, 60)",
     )
     parser.add_argument(
         "--samples",
         type=int,
-        default=DEFAULT_SAMPLES,
-        help=f"random points per region in the search for a counterexample ({DEFAULT_SAMPLES})",
+        default=None,
+        help="random points per region in the search for a counterexample (default: the prover's DEFAULT_SAMPLES)",
     )
 
 
@@ -102,6 +100,8 @@ def _line(op: str, what: str, verdict: Verdict, seconds: float, detail: str) -> 
 
 
 def _print_text(proofs: list[OpProof], total: float, status: int) -> None:
+    from verification.prove import Verdict
+
     for proof in proofs:
         for p in proof.inputs:
             print(_line(proof.op, f"d/d{p.variable}", p.verdict, p.seconds, _detail(p, proof.notes)))
@@ -119,19 +119,30 @@ def _print_text(proofs: list[OpProof], total: float, status: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.budget > 0:
-        raise UsageError(f"--budget must be positive, got {args.budget}")
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
-    if args.samples < 0:
-        raise UsageError(f"--samples must be at least 0, got {args.samples}")
+    from verification.plugins import load_plugins
+    from verification.prove import DEFAULT_BUDGET, DEFAULT_SAMPLES, DEFAULT_TIMEOUT, Verdict, combine, prove
+
+    budget = DEFAULT_BUDGET if args.budget is None else args.budget
+    samples = DEFAULT_SAMPLES if args.samples is None else args.samples
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if not 0 < budget < math.inf:  # the timer takes a finite number of seconds
+        raise UsageError(f"--budget must be a positive finite number of seconds, got {budget}")
+    if not 0 < timeout < math.inf:
+        raise UsageError(f"--timeout must be a positive finite number of seconds, got {timeout}")
+    if samples < 0:
+        raise UsageError(f"--samples must be at least 0, got {samples}")
     load_plugins(args.plugin)
     ops = _select(args.ops)
     start = time.perf_counter()
-    proofs = [prove(op, budget=args.budget, samples=args.samples, timeout=args.timeout) for op in ops]
+    proofs = [prove(op, budget=budget, samples=samples, timeout=timeout) for op in ops]
     total = time.perf_counter() - start
     verdict = combine(p.verdict for p in proofs)
-    status = STATUS[verdict]
+    status = {
+        Verdict.PROVEN: EXIT_PROVEN,
+        Verdict.REFUTED: EXIT_REFUTED,
+        Verdict.NOT_DIFFERENTIABLE: EXIT_DECLARATION,
+        Verdict.UNDECIDED: EXIT_UNDECIDED,
+    }[verdict]
     if args.json:
         document = {
             "ops": [p.to_dict() for p in proofs],
