@@ -10,8 +10,15 @@ An op never calls ``math`` directly. It receives a backend ``m`` and uses
 * :data:`SYMPY` -- sympy expressions, which is what the prover checks.
 
 Representation predicates (:meth:`Backend.isnormal`) describe the number
-format: in exact arithmetic nothing overflows or underflows, so on sympy
-``isnormal(v)`` is just ``v != 0``.
+format: on sympy ``isnormal(v)`` is the condition ``|v| >= 2**-1022`` (the
+smallest positive normal float64), so the subnormal range stays a region of
+its own instead of collapsing into ``v != 0``.
+
+On sympy, ``==`` and ``!=`` of two expressions are structural (Python
+``bool``). Symbols made by :meth:`SympyBackend.symbol` compare like numbers
+instead: ``x == 1`` and ``x != y`` give conditions that ``m.where`` turns into
+``Eq``/``Ne``, and float constants become exact binary rationals
+(:meth:`SympyBackend.num`), so that ``0 == 0.0`` holds as it does on floats.
 """
 
 from __future__ import annotations
@@ -229,13 +236,17 @@ class SympyBackend(Backend):
         self.sign = sympy.sign
 
     def num(self, value: Any) -> Any:
-        """Exact conversion; a float becomes the shortest rational that rounds to it."""
+        """Exact conversion; a float becomes the binary rational it is (0.1 is 3602879701896397/2**55)."""
         sympy = self._sympy
         if isinstance(value, float):
             if not math.isfinite(value):
                 return sympy.oo if value > 0 else (-sympy.oo if value < 0 else sympy.nan)
-            return sympy.nsimplify(value, rational=True)
+            return sympy.Rational(*value.as_integer_ratio())
         return sympy.sympify(value)
+
+    def symbol(self, name: str, **assumptions: bool) -> Any:
+        """A symbol whose ``==``/``!=`` against numbers and symbols give conditions ``where`` understands."""
+        return _comparing_symbol_class()(name, **assumptions)
 
     def expm1(self, x: Any) -> Any:
         return self._sympy.exp(x) - 1
@@ -247,10 +258,123 @@ class SympyBackend(Backend):
         return self._sympy.Pow(x, y)
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
-        return self._sympy.Piecewise((a, cond), (b, True))
+        sympy = self._sympy
+        if isinstance(cond, _Comparison):
+            cond = cond.relation()
+        elif isinstance(cond, bool):
+            # a structural == / != of expressions: the condition the rule meant is lost
+            self.opaque_conditions += 1
+            return a if cond else b
+        if not sympy.core.parameters.global_parameters.evaluate:
+            # unevaluated construction (the prover's): Piecewise would fold a condition that holds a
+            # Piecewise right away, which needs evaluation; build the nodes as they are
+            from sympy.functions.elementary.piecewise import ExprCondPair
+
+            pairs = (
+                sympy.Tuple.__new__(ExprCondPair, sympy.sympify(a), cond),
+                sympy.Tuple.__new__(ExprCondPair, sympy.sympify(b), sympy.true),
+            )
+            return sympy.Basic.__new__(sympy.Piecewise, *pairs)
+        return sympy.Piecewise((a, cond), (b, True))
 
     def isnormal(self, x: Any) -> Any:
-        return self._sympy.Ne(x, 0)
+        sympy = self._sympy
+        return sympy.Abs(x) >= sympy.Rational(1, 2**1022)
+
+    opaque_conditions: int = 0
+    """How many times ``where`` got a Python bool for a condition (reset by the prover)."""
+
+
+class _Comparison:
+    """``a == b`` or ``a != b`` of a :class:`_ComparingSymbol`: truthy as sympy's structural
+    comparison (so sympy's own code keeps working), a relation for ``where``."""
+
+    __slots__ = ("equal", "lhs", "rhs", "structural")
+
+    def __init__(self, equal: bool, lhs: Any, rhs: Any, structural: bool) -> None:
+        self.equal, self.lhs, self.rhs, self.structural = equal, lhs, rhs, structural
+
+    def __bool__(self) -> bool:
+        return self.structural
+
+    def relation(self) -> Any:
+        import sympy
+
+        rhs = sympy_backend().num(self.rhs) if isinstance(self.rhs, float) else self.rhs
+        return sympy.Eq(self.lhs, rhs) if self.equal else sympy.Ne(self.lhs, rhs)
+
+    def __or__(self, other: Any) -> Any:
+        import sympy
+
+        return sympy.Or(self.relation(), _relation(other))
+
+    def __and__(self, other: Any) -> Any:
+        import sympy
+
+        return sympy.And(self.relation(), _relation(other))
+
+    def __invert__(self) -> Any:
+        import sympy
+
+        return sympy.Not(self.relation())
+
+    __ror__ = __or__
+    __rand__ = __and__
+
+
+def _relation(cond: Any) -> Any:
+    return cond.relation() if isinstance(cond, _Comparison) else cond
+
+
+def _comparable(other: Any) -> bool:
+    if isinstance(other, bool):
+        return False
+    if isinstance(other, (int, float)):
+        return True
+    import sympy
+
+    return isinstance(other, sympy.Expr)
+
+
+def _make_comparing_symbol() -> type:
+    import sympy
+
+    class ComparingSymbol(sympy.Symbol):
+        """A real symbol of the prover: ``==`` and ``!=`` give :class:`_Comparison` objects."""
+
+        def __eq__(self, other: object) -> Any:
+            same = sympy.Symbol.__eq__(self, other)
+            same = False if same is NotImplemented else bool(same)
+            return _Comparison(True, self, other, same) if _comparable(other) else same
+
+        def __ne__(self, other: object) -> Any:
+            same = sympy.Symbol.__eq__(self, other)
+            same = False if same is NotImplemented else bool(same)
+            return _Comparison(False, self, other, not same) if _comparable(other) else not same
+
+        __hash__ = sympy.Symbol.__hash__
+
+    ComparingSymbol.__module__ = __name__
+    ComparingSymbol.__qualname__ = "_ComparingSymbol"
+    return ComparingSymbol
+
+
+_symbol_class: type | None = None
+
+
+def _comparing_symbol_class() -> type:
+    """The symbol class, made on first use (sympy is imported lazily)."""
+    global _symbol_class
+    if _symbol_class is None:
+        _symbol_class = _make_comparing_symbol()
+    return _symbol_class
+
+
+def __getattr__(name: str) -> Any:
+    """``_ComparingSymbol`` resolves lazily, so that pickle finds the class by name."""
+    if name == "_ComparingSymbol":
+        return _comparing_symbol_class()
+    raise AttributeError(name)
 
 
 FLOAT = FloatBackend()

@@ -273,6 +273,22 @@ def _check_signature(op: Op) -> None:
         )
 
 
+def _check_kink(name: str, kink: Kink, arity: int, domain: DomainSpec) -> None:
+    """A kink names an input of the op, lies at a finite point of its domain, with a finite convention."""
+    if not isinstance(kink, Kink):
+        raise OpDeclarationError(f"op {name!r}: kinks must be Kink(at=..., convention=...), got {kink!r}")
+    if isinstance(kink.input, bool) or not isinstance(kink.input, int) or not 0 <= kink.input < arity:
+        raise OpDeclarationError(f"op {name!r}: kink on input {kink.input!r}, op has {arity}")
+    for what, value in (("at", kink.at), ("convention", kink.convention)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise OpDeclarationError(f"op {name!r}: a kink's {what} must be a finite number, got {value!r}")
+    if not callable(domain) and not in_domain(domain[kink.input], kink.at):
+        raise OpDeclarationError(
+            f"op {name!r}: kink at {kink.at!r} lies outside the domain of input {kink.input} "
+            f"({describe_domain(domain[kink.input])})"
+        )
+
+
 def _arglist(n: int, params: Sequence[str]) -> str:
     return ", ".join([f"x{i}" for i in range(n)] + list(params))
 
@@ -332,8 +348,7 @@ def defop(  # noqa: C901 -- one flat check per declaration field, each with its 
     if len(param_domain) != len(params):
         raise OpDeclarationError(f"op {name!r}: param_domain must list one domain per parameter")
     for kink in kinks:
-        if not 0 <= kink.input < arity:
-            raise OpDeclarationError(f"op {name!r}: kink on input {kink.input}, op has {arity}")
+        _check_kink(name, kink, arity, domain)
     examples = tuple(tuple(float(v) for v in example) for example in param_examples)
     for example in examples:
         if len(example) != len(params) or not all(in_domain(dom, v) for dom, v in zip(param_domain, example)):

@@ -87,7 +87,7 @@ def _print_summary(result: MutationResult) -> None:
     print(f"{'any method':<12}{s['scored']:>8}{s['killed_by_any_method']:>8}{s['score_any_method']:>9.1%}")
     print("relative perturbations d*(1+eps) killed, per eps:")
     for size, per in s["relative_by_size"].items():
-        print(f"  {size:<8}" + "  ".join(f"{m} {n}/{t}" for m, (n, t) in per.items()))
+        print(f"  {size:<12}" + "  ".join(f"{m} {n}/{t}" for m, (n, t) in per.items()))
     for method, names in result.not_applicable.items():
         if names:
             print(f"not applicable to {method}: {', '.join(names)}")

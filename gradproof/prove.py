@@ -1,7 +1,8 @@
 """``gradproof prove``: prove every backward rule (or the named ones) with sympy.
 
 Exit status: 0 when every rule and forward is proven, 1 when any is refuted,
-3 when none is refuted but some are undecided, 2 for bad usage.
+2 for bad usage or a bad declaration (an undeclared point of
+non-differentiability included), 3 when none of those but some are undecided.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ EPILOG = """\
 exit status:
   0    every rule and forward proven
   1    some rule or forward refuted (a counterexample is shown)
-  2    bad usage: unknown op, plugin that fails to load, bad option value
-  3    none refuted but some undecided
+  2    bad usage or a bad declaration: unknown op, plugin that fails to load, bad option value,
+       a rule that cannot run on symbols, an undeclared point of non-differentiability
+  3    none refuted but some undecided (time budget included)
   141  the reader of the output went away (e.g. piped into head)
 """
 
 EXIT_PROVEN = 0
 EXIT_REFUTED = 1
 EXIT_UNDECIDED = 3
+EXIT_DECLARATION = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECONDS",
         help="time one simplification attempt may take (default: the prover's DEFAULT_BUDGET)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time one op's whole proof may take; past it the op is undecided (default: DEFAULT_TIMEOUT, 60)",
     )
     parser.add_argument(
         "--samples",
@@ -72,13 +82,17 @@ def _select(names: list[str]) -> list[Op]:
     return selected
 
 
-def _detail(p: PartialProof) -> str:
+def _detail(p: PartialProof, notes: tuple[str, ...]) -> str:
+    kink = p.failed_kink
+    if kink is not None and (p.failure is None or p.failure is kink.convention):
+        return kink.describe()
     failure = p.failure
     if failure is not None:
         return failure.describe()
     regions = f"{len(p.checks)} region{'s' if len(p.checks) != 1 else ''}"
-    kinks = "".join(f"; kink {k.at}: rule {k.convention.candidate}, in [{k.left}, {k.right}]" for k in p.kinks)
-    return regions + kinks
+    kinks = "".join(f"; {k.describe()}" for k in p.kinks)
+    taken = "".join(f"; {n}" for n in notes)
+    return regions + kinks + taken
 
 
 def _line(op: str, what: str, verdict: Verdict, seconds: float, detail: str) -> str:
@@ -90,13 +104,13 @@ def _print_text(proofs: list[OpProof], total: float, status: int) -> None:
 
     for proof in proofs:
         for p in proof.inputs:
-            print(_line(proof.op, f"d/d{p.variable}", p.verdict, p.seconds, _detail(p)))
+            print(_line(proof.op, f"d/d{p.variable}", p.verdict, p.seconds, _detail(p, proof.notes)))
         if proof.forward_verdict is not Verdict.PROVEN:
             failure = next(c for c in proof.forward if c.verdict is proof.forward_verdict)
             print(_line(proof.op, "forward", proof.forward_verdict, 0.0, failure.describe()))
     rules = [p.verdict for proof in proofs for p in proof.inputs]
     forwards = [proof.forward_verdict for proof in proofs]
-    counts = ", ".join(f"{rules.count(v)} {v}" for v in Verdict)
+    counts = ", ".join(f"{rules.count(v)} {v}" for v in Verdict if v is not Verdict.NOT_DIFFERENTIABLE or v in rules)
     fwd = ", ".join(f"{forwards.count(v)} {v}" for v in Verdict if forwards.count(v))
     print(
         f"{len(proofs)} op(s), {len(rules)} partial(s): {counts}; "
@@ -106,21 +120,29 @@ def _print_text(proofs: list[OpProof], total: float, status: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from verification.plugins import load_plugins
-    from verification.prove import DEFAULT_BUDGET, DEFAULT_SAMPLES, Verdict, combine, prove
+    from verification.prove import DEFAULT_BUDGET, DEFAULT_SAMPLES, DEFAULT_TIMEOUT, Verdict, combine, prove
 
     budget = DEFAULT_BUDGET if args.budget is None else args.budget
     samples = DEFAULT_SAMPLES if args.samples is None else args.samples
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     if not 0 < budget < math.inf:  # the timer takes a finite number of seconds
         raise UsageError(f"--budget must be a positive finite number of seconds, got {budget}")
+    if not 0 < timeout < math.inf:
+        raise UsageError(f"--timeout must be a positive finite number of seconds, got {timeout}")
     if samples < 0:
         raise UsageError(f"--samples must be at least 0, got {samples}")
     load_plugins(args.plugin)
     ops = _select(args.ops)
     start = time.perf_counter()
-    proofs = [prove(op, budget=budget, samples=samples) for op in ops]
+    proofs = [prove(op, budget=budget, samples=samples, timeout=timeout) for op in ops]
     total = time.perf_counter() - start
     verdict = combine(p.verdict for p in proofs)
-    status = {Verdict.PROVEN: EXIT_PROVEN, Verdict.REFUTED: EXIT_REFUTED, Verdict.UNDECIDED: EXIT_UNDECIDED}[verdict]
+    status = {
+        Verdict.PROVEN: EXIT_PROVEN,
+        Verdict.REFUTED: EXIT_REFUTED,
+        Verdict.NOT_DIFFERENTIABLE: EXIT_DECLARATION,
+        Verdict.UNDECIDED: EXIT_UNDECIDED,
+    }[verdict]
     if args.json:
         document = {
             "ops": [p.to_dict() for p in proofs],

@@ -1,9 +1,11 @@
-"""Hypothesis profiles: "ci" (derandomized, bounded; the default) and "deep" for long local runs."""
+"""Hypothesis profiles ("ci", derandomized and bounded, the default; "deep" for long local runs) and shared fixtures."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -22,3 +24,14 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def restore_registry() -> Iterator[None]:
+    """Ops registered during a test (by a plugin or a test module) are removed afterwards."""
+    from autodiff import op_names, unregister
+
+    before = set(op_names())
+    yield
+    for name in set(op_names()) - before:
+        unregister(name)

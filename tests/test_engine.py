@@ -207,9 +207,10 @@ def test_sympy_values_give_symbolic_gradients() -> None:
 
 
 def test_sympy_constant_floats_become_exact_rationals() -> None:
+    """0.1 is the binary rational 3602879701896397/2**55, not 1/10."""
     x = sympy.Symbol("x")
     f = Value(x) * 0.1
-    assert f.data == x / 10
+    assert f.data == x * sympy.Rational(3602879701896397, 2**55)
 
 
 def test_mpmath_values_compute_at_high_precision() -> None:

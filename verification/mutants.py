@@ -18,11 +18,13 @@ Kinds, for an op with partials ``d = rule(m, ans, *xs)``:
   input belongs;
 * ``exponent``: ``d_i * x_i`` and ``d_i / x_i`` (an off-by-one power);
 * ``constant``: ``d_i + 1``;
-* ``relative``: ``d_i * (1 + eps)`` for eps in 1e-2 ... 1e-12;
+* ``relative``: ``d_i * (1 + eps)`` for eps in 1e-2 ... 1e-12, 2**-40, 2**-52;
 * ``half_domain``: ``-d_i`` only where ``x_i < 0``;
 * ``kink``: a different value at a declared kink (one inside the Clarke
   subdifferential, one outside);
-* ``engine_assign`` / ``engine_order``: the engine faults.
+* ``engine_assign`` / ``engine_order``: the engine faults;
+* the prover's own classes (``ulp``, ``equality``, ``trig_sign``, ``subnormal``,
+  ``removable``, ``infinite_sign``): see :mod:`verification.prover_mutants`.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ __all__ = [
     "mutant_engine",
 ]
 
-RELATIVE_SIZES: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
+RELATIVE_SIZES: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 2.0**-40, 2.0**-52)
 
 Rule = Callable[..., tuple[Any, ...]]
 
@@ -139,7 +141,9 @@ def rule_mutants(op: Op) -> list[Mutant]:  # noqa: C901 -- one flat list of muta
                 return m.where(m.abs(xs[i] - m.num(at)) > 0, d, m.num(wrong))
 
             add("kink", f"{wrong:g} at {at:g} ({where} Clarke)", _change(rule, i, at_kink))
-    return out
+    from verification.prover_mutants import prover_mutants  # imports this module
+
+    return out + prover_mutants(op)
 
 
 def engine_mutants() -> list[Mutant]:

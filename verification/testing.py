@@ -36,8 +36,8 @@ def _explain(subject: str, partials: tuple[PartialProof, ...]) -> str:
         if failure is None:
             continue
         lines.append(f"d{subject}/d{p.variable} is {p.verdict} on {failure.region}")
-        lines.append(f"  rule:            {failure.candidate}")
-        lines.append(f"  true derivative: {failure.truth}")
+        lines.append(f"  rule:            {p.candidate}")
+        lines.append(f"  true derivative: {p.truth}")
         if failure.counterexample is not None:
             lines.append(f"  counterexample:  {failure.counterexample.describe()}")
         elif failure.evidence is not None:
