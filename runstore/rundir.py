@@ -311,7 +311,7 @@ class RunDir:
         if entry.index in self.chunks:
             return
         with self._deferring_signals():
-            self._commit(entry, tables, findings)
+            self._commit(entry, tables, findings, blobs or {})
 
     @contextlib.contextmanager
     def _deferring_signals(self) -> Iterator[None]:
@@ -322,14 +322,20 @@ class RunDir:
         finally:
             self._committing = False
 
-    def _commit(self, entry: ChunkEntry, tables: Mapping[str, Sequence[Any]], findings: Sequence[Any]) -> None:
+    def _commit(
+        self,
+        entry: ChunkEntry,
+        tables: Mapping[str, Sequence[Any]],
+        findings: Sequence[Any],
+        blobs: Mapping[str, bytes],
+    ) -> None:
         for name, rows in tables.items():
             spec = TABLES[name]
             with self._guard(spec.path):
                 directory = self.path / spec.path
                 directory.mkdir(exist_ok=True)
                 write_part(directory, spec, entry.index, rows)
-        for folder, data in (blobs or {}).items():
+        for folder, data in blobs.items():
             with self._guard(folder):
                 (self.path / folder).mkdir(exist_ok=True)
                 write_bytes(self.path / folder / _blob_name(entry.index), data)
