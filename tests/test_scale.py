@@ -142,7 +142,7 @@ def test_sigkill_then_resume_ends_with_the_records_of_an_uninterrupted_run(
     assert json.loads((out / RUN_FILE).read_text())["status"] == "running"
     assert main(["verify", "--resume", str(out), "--jobs", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "resuming:" in printed and "no rule bug found" in printed
+    assert "resuming:" in printed and "PASS: no defect" in printed
     assert records(out) == reference
     meta = json.loads((out / RUN_FILE).read_text())
     assert meta["status"] == "finished" and meta["resumed"][0]["previous_status"] == "killed"
