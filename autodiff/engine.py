@@ -23,7 +23,7 @@ from autodiff.backends import FLOAT, Backend, backend_of
 from autodiff.errors import DomainError, GradientError, OpDeclarationError
 from autodiff.registry import Op
 
-__all__ = ["Value", "apply", "topological_order"]
+__all__ = ["Value", "apply", "topological_order", "topological_order_of"]
 
 _NO_PARAMS: tuple[Any, ...] = ()
 _MANY = object()  # in ``_b``: ``_a`` holds the tuple of all parents (ops of arity >= 3)
@@ -164,6 +164,23 @@ class Value:
             return apply(ops.const_pow, self, other)
         raise _operand_error("pow", other)
 
+    # --- comparisons ---------------------------------------------------------
+    # A Value compares by its data (a bool on numbers, a relation on sympy), so a
+    # rule's ``x > 0`` runs when the rule's numbers are Values. There is no
+    # ``==``: nodes hash and compare by identity.
+
+    def __lt__(self, other: Any) -> Any:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.data >= _data(other)
+
     # --- named ops ---------------------------------------------------------
 
     def exp(self) -> Value:
@@ -221,13 +238,20 @@ class Value:
 
     # --- reverse mode ------------------------------------------------------
 
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, *, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node of the graph.
 
         ``grad`` seeds the output (1 by default). Gradients accumulate across
-        calls until zeroed.
+        calls until zeroed. With ``create_graph=True`` each rule runs with
+        Values as its numbers, so a gradient that depends on the inputs is
+        itself a Value whose graph can be differentiated again.
         """
         m = _backend(self.data)
+        if create_graph:
+            from autodiff.graphmode import backward_graph
+
+            backward_graph(self, grad)
+            return
         # The pass creates no reference cycles, so the cyclic collector has
         # nothing to find while it runs; pausing it saves rescanning the whole
         # live graph every few thousand allocations.
@@ -253,9 +277,14 @@ def topological_order(root: Value) -> list[Value]:
     The stack holds nodes and a marker meaning "the node below me is finished",
     so the walk allocates nothing per node. Nodes hash by identity.
     """
+    return topological_order_of((root,))
+
+
+def topological_order_of(roots: Sequence[Value]) -> list[Value]:
+    """Every node any of ``roots`` depends on, each once and after all of its parents."""
     order: list[Value] = []
     seen: set[Value] = set()
-    stack: list[Any] = [root]
+    stack: list[Any] = list(reversed(roots))
     push, pop, add, append = stack.append, stack.pop, seen.add, order.append
     done = _DONE
     while stack:
@@ -350,6 +379,10 @@ def _rule_error(op: Op, node: Value, partials: Any, exc: Exception) -> Exception
     )
 
 
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
 def _is_number(x: Any) -> bool:
     tp = type(x)
     if tp is float or tp is int:
@@ -406,6 +439,22 @@ def _node(op: Op, data: Any, m: Backend, a: Any, b: Any, params: tuple[Any, ...]
 
 
 _new = object.__new__
+
+
+def node_of(op: Op, values: Sequence[Value], params: tuple[Any, ...], m: Backend) -> Value:
+    """A node for ``op`` over ``values`` with ``params``, forward run on ``m``, no domain check.
+
+    Rules run on Values build their partials with it: a rule's intermediate
+    may leave the op's domain where the number it computes is still what the
+    rule means (inf, which the float rule produces as well).
+    """
+    out = op.forward(m, *[v.data for v in values], *params)
+    n = len(values)
+    if n == 1:
+        return _node(op, out, m, values[0], None, params)
+    if n == 2:
+        return _node(op, out, m, values[0], values[1], params)
+    return _node(op, out, m, tuple(values), _MANY, params)
 
 
 def _forward_error(op: Op, datas: Sequence[Any], params: Sequence[Any], exc: Exception) -> DomainError:
