@@ -1,0 +1,186 @@
+"""Second-order and forward-mode checks of the built-in engine on one expression at one point.
+
+For a tree, a point and a direction ``v`` it computes, in float64 and at 50
+digits, the Hessian (reverse over reverse), the Hessian-vector product
+(reverse over reverse and forward over reverse) and the JVP (forward mode),
+and judges each entry against the certified truth of
+:mod:`verification.second_truth` with an error bound, never a tolerance:
+
+* a Hessian row is the gradient of the gradient's graph, and the HVP reverse
+  over reverse the gradient of ``grad f . v``; both are turned back into
+  expression trees, whose first-order error analysis
+  (:func:`verification.bounds.analyse`) bounds what float64 and 50-digit
+  arithmetic may cost, exactly as for any first-order gradient;
+* a forward sweep multiplies the same local partials along the same paths as
+  the reverse sweep, only associated the other way round, so its bound is
+  the reverse one combined with ``v``: ``sum_i |v_i| B_i`` plus the rounding
+  of that ``n``-term sum, ``n u sum_i |v_i d_i|``.
+
+A result is ``ok`` within ``SAFETY`` times its bound of the truth; an entry
+whose bound the analysis cannot give (a point near a kink of the gradient's
+graph, a nonlinear rule) is ``unjudged``, never ``ok``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autodiff import Value, gradients, mpmath_backend, push_tangents
+from verification.bounds import HP_DPS, U64, Analysis, analyse
+from verification.expr import Expr, evaluate_values
+from verification.judging import judge_float, judge_interval
+from verification.second_truth import Enclosure, SecondTruth, combine, gradient_tree, second_truth
+
+__all__ = ["Mode", "SecondRow", "check_second"]
+
+
+class Mode(enum.Enum):
+    """What was differentiated how."""
+
+    HESSIAN = "hessian"  # reverse over reverse, one entry per (i, j)
+    HVP_REV = "hvp_rev"  # reverse over reverse, H v
+    HVP_FWD = "hvp_fwd"  # forward over reverse, H v
+    JVP = "jvp"  # forward mode, grad f . v
+
+    @property
+    def order(self) -> int:
+        """1 for the JVP, 2 for the others."""
+        return 1 if self is Mode.JVP else 2
+
+
+@dataclass(frozen=True)
+class SecondRow:
+    """One judged entry: ``index`` is ``(i, j)`` of the Hessian, ``(j,)`` of H v, ``()`` of the JVP."""
+
+    mode: Mode
+    method: str  # "engine_f64" or "engine_hp"
+    index: tuple[int, ...]
+    computed: Any
+    truth: Enclosure
+    bound: Any
+    verdict: str  # "ok", "bug", "exception_mismatch" or "unjudged"
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """Per-variable derivatives (high precision) and error bounds of one differentiated graph."""
+
+    grads: tuple[Any, ...]
+    f64: tuple[Any, ...]
+    hp: tuple[Any, ...]
+
+
+def _bounds(root: Any, inputs: Sequence[Value], point: Sequence[float]) -> _Bounds:
+    """Bounds on the gradient of ``root``: exact 0 for a constant, infinite where the analysis gives none."""
+    n = len(inputs)
+    if not isinstance(root, Value):  # a constant: its gradient is exactly 0, computed without rounding
+        return _Bounds((0.0,) * n, (0.0,) * n, (0.0,) * n)
+    tree, resolve = gradient_tree(root, inputs)
+    return _of(analyse(tree, point, resolve=resolve), n)
+
+
+def _of(found: Analysis, n: int) -> _Bounds:
+    if found.discard is not None:
+        return _Bounds((0.0,) * n, (math.inf,) * n, (math.inf,) * n)
+    return _Bounds(found.grads, found.grad_bounds, found.grad_bounds_hp)
+
+
+def _run(tree: Expr, xs: list[Value], v: Sequence[float]) -> dict[Mode, list[Any]]:
+    """The engine's Hessian rows, both HVPs and the JVP, flat per mode."""
+    zero = xs[0].backend.zero
+    y = evaluate_values(tree, xs)
+    grads = gradients(y, xs, create_graph=True)
+    hess = [list(gradients(g, xs)) if isinstance(g, Value) else [zero] * len(xs) for g in grads]
+    nodes = [g for g in grads if isinstance(g, Value)]
+    fwd = iter(push_tangents(nodes, dict(zip(xs, v))) if nodes else ())
+    hvp_fwd = [next(fwd) if isinstance(g, Value) else zero for g in grads]
+    total = _dot(grads, v)
+    hvp_rev = list(gradients(total, xs)) if isinstance(total, Value) else [zero] * len(xs)
+    (jvp,) = push_tangents([y], dict(zip(xs, v)))
+    return {
+        Mode.HESSIAN: [h for row in hess for h in row],
+        Mode.HVP_REV: hvp_rev,
+        Mode.HVP_FWD: hvp_fwd,
+        Mode.JVP: [jvp],
+    }
+
+
+def _dot(grads: Sequence[Any], v: Sequence[float]) -> Any:
+    total: Any = None
+    for g, c in zip(grads, v):
+        if isinstance(g, Value):
+            total = g * c if total is None else total + g * c
+    return total
+
+
+def _combined(rows: Sequence[_Bounds], v: Sequence[float], hp: bool) -> list[float]:
+    """Bounds of ``rows . v`` (a forward sweep) from the rows' reverse bounds."""
+    u = 10.0**-HP_DPS if hp else U64
+    out = []
+    for row in rows:
+        b = row.hp if hp else row.f64
+        rounding = len(v) * u * sum(abs(float(d)) * abs(c) for d, c in zip(row.grads, v))
+        out.append(sum(abs(c) * float(bk) for bk, c in zip(b, v)) + rounding)
+    return out
+
+
+def check_second(tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[SecondRow] | None:
+    """Judged rows for every mode and both precisions, or None when the truth cannot be certified."""
+    n = len(point)
+    truth: SecondTruth = second_truth(tree, n)
+    enc = truth.enclose(point)
+    if enc is None:
+        return None
+    hess = truth.hessian(enc)
+    grad_enc = [enc[1 : 1 + n]]
+    truths = {
+        Mode.HESSIAN: [e for row in hess for e in row],
+        Mode.HVP_REV: list(combine(hess, v)),
+        Mode.HVP_FWD: list(combine(hess, v)),
+        Mode.JVP: list(combine(grad_enc, v)),
+    }
+    xf = [Value(float(p)) for p in point]
+    y = evaluate_values(tree, xf)
+    grads = gradients(y, xf, create_graph=True)
+    row_bounds = [_bounds(g, xf, point) for g in grads]
+    hvp_bounds = _bounds(_dot(grads, v), xf, point)
+    f_bounds = _of(analyse(tree, point), n)
+
+    def bounds(hp: bool) -> dict[Mode, list[Any]]:
+        def of(b: _Bounds) -> list[Any]:
+            return list(b.hp if hp else b.f64)
+
+        return {
+            Mode.HESSIAN: [b for row in row_bounds for b in of(row)],
+            Mode.HVP_REV: of(hvp_bounds),
+            Mode.HVP_FWD: _combined(row_bounds, v, hp),
+            Mode.JVP: _combined([f_bounds], v, hp),
+        }
+
+    m50 = mpmath_backend(HP_DPS)
+    rows: list[SecondRow] = []
+    runs = (
+        ("engine_f64", _run(tree, xf, v), bounds(False)),
+        ("engine_hp", _run(tree, [Value(m50.num(p)) for p in point], v), bounds(True)),
+    )
+    for method, computed, bnds in runs:
+        for mode in Mode:
+            for k, (c, t, b) in enumerate(zip(computed[mode], truths[mode], bnds[mode])):
+                index = divmod(k, n) if mode is Mode.HESSIAN else ((k,) if mode is not Mode.JVP else ())
+                rows.append(SecondRow(mode, method, tuple(index), c, t, b, _verdict(method, c, t, b)))
+    return rows
+
+
+def _verdict(method: str, computed: Any, truth: Enclosure, bound: Any) -> str:
+    if not float(bound) < math.inf:
+        return "unjudged"
+    if method == "engine_hp":
+        return judge_interval(computed, truth.lo, truth.hi, bound)
+    mid = float(truth.mid)
+    if not math.isfinite(mid):
+        return "unjudged"
+    return judge_float(float(computed), mid, float(bound))
