@@ -64,9 +64,7 @@ def _log1p_grad(m: Backend, ans: Any, x: Any) -> tuple[Any]:
 
 
 SELECT: Op = defop("select", forward=_select, grad=_select_grad, params=("cond",), register=False)
-EXPM1: Op = defop(
-    "expm1", forward=_expm1, grad=_expm1_grad, spec=lambda sp, x: sp.exp(x) - 1, register=False
-)
+EXPM1: Op = defop("expm1", forward=_expm1, grad=_expm1_grad, spec=lambda sp, x: sp.exp(x) - 1, register=False)
 LOG1P: Op = defop(
     "log1p",
     forward=_log1p,

@@ -27,7 +27,7 @@ from verification.expr import Apply, Const, Expr, Resolver, Var, to_sympy
 from verification.numeric import INTERVALS, Undecided, compile_exprs
 from verification.references import sympy_symbols
 
-__all__ = ["Enclosure", "SecondTruth", "second_truth", "gradient_tree", "within"]
+__all__ = ["Enclosure", "SecondTruth", "second_truth", "gradient_tree", "within", "enclosure_of", "combine"]
 
 _START_BITS = 128
 _CAP_BITS = 2048
@@ -96,7 +96,7 @@ class SecondTruth:
                 except (Undecided, ArithmeticError, ValueError):
                     outs = None
                 if outs is not None:
-                    found = tuple(_enclosure(iv.mpf(o)) for o in outs)
+                    found = tuple(enclosure_of(iv.mpf(o)) for o in outs)
                     if all(_narrow(e, rel) for e in found):
                         return found
                 bits *= 2
@@ -133,7 +133,8 @@ def _off_jumps(e: Any) -> Any:
     )
 
 
-def _enclosure(x: Any) -> Enclosure:
+def enclosure_of(x: Any) -> Enclosure:
+    """The ends of an ``mpmath.iv`` number, exactly."""
     from mpmath import mp
 
     lo, hi = x._mpi_
@@ -161,7 +162,7 @@ def combine(rows: Sequence[Sequence[Enclosure]], vector: Sequence[float]) -> tup
             total = iv.mpf(0)
             for e, v in zip(row, vector):
                 total += iv.mpf([e.lo, e.hi]) * iv.mpf(v)
-            out.append(_enclosure(total))
+            out.append(enclosure_of(total))
     finally:
         iv.prec = saved
     return tuple(out)
