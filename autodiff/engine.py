@@ -258,8 +258,7 @@ class Value:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            topo = topological_order(self)
-            _propagate(m, topo, self, m.one if grad is None else grad)
+            _propagate(m, topological_order(self), self, m.one if grad is None else grad)
         finally:
             if collecting:
                 gc.enable()
@@ -319,16 +318,24 @@ def topological_order_of(roots: Sequence[Value]) -> list[Value]:
 _DONE = object()
 
 
-def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
-    """The reverse sweep: each node's adjoint times its local partials, into its parents."""
+def _propagate(
+    m: Backend, topo: list[Value], root: Value, seed: Any, wanted: Sequence[Value] | None = None
+) -> list[Any] | None:
+    """The reverse sweep: each node's adjoint times its local partials, into its parents.
+
+    With ``wanted`` the adjoints of those nodes are returned (0 for a node not in
+    the graph) and no ``.grad`` changes; without, every adjoint is added to ``.grad``.
+    """
     zero = m.zero
     for node in topo:
         node._g = zero
     root._g = seed
+    accumulate = wanted is None
     try:
         for node in reversed(topo):
             g = node._g
-            node.grad += g
+            if accumulate:
+                node.grad += g
             op = node._op
             if op is None:
                 continue
@@ -358,6 +365,7 @@ def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
                     b._g += db * g
             except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
                 raise _rule_error(op, node, partials, exc) from exc
+        return None if wanted is None else [getattr(w, "_g", zero) for w in wanted]
     finally:
         for node in topo:
             del node._g

@@ -30,7 +30,7 @@ from typing import Any
 
 from autodiff import ops
 from autodiff.backends import Backend, backend_of
-from autodiff.engine import Value, _rule_error, node_of, topological_order
+from autodiff.engine import Value, _propagate, _rule_error, node_of, topological_order
 from autodiff.registry import Interval, Op, defop
 
 __all__ = ["ValueBackend", "value_backend", "backward_graph", "gradients", "SELECT", "EXPM1", "LOG1P"]
@@ -182,10 +182,9 @@ def _times(d: Any, g: Any) -> Any:
     return d * g
 
 
-def _reverse(root: Value, seed: Any, graph: bool) -> list[tuple[Value, Any]]:
-    """Every node of ``root``'s graph with its adjoint (None for 0), by one reverse sweep."""
-    base = _base_of(root)
-    m: Backend = value_backend(base) if graph else base
+def _reverse(root: Value, seed: Any) -> list[tuple[Value, Any]]:
+    """Every node of ``root``'s graph with its adjoint (None for 0), each rule run on Values."""
+    m = value_backend(_base_of(root))
     topo = topological_order(root)
     collecting = gc.isenabled()
     gc.disable()  # the sweep makes no reference cycles (see Value.backward)
@@ -201,10 +200,7 @@ def _reverse(root: Value, seed: Any, graph: bool) -> list[tuple[Value, Any]]:
             parents = node._prev
             partials: Any = None
             try:
-                if graph:
-                    partials = op.grad(m, node, *parents, *node._params)
-                else:
-                    partials = op.grad(m, node.data, *[p.data for p in parents], *node._params)
+                partials = op.grad(m, node, *parents, *node._params)
                 for parent, d in zip(parents, partials, strict=True):
                     c = _times(d, g)
                     if c is not None:
@@ -223,7 +219,7 @@ def _reverse(root: Value, seed: Any, graph: bool) -> list[tuple[Value, Any]]:
 def backward_graph(root: Value, grad: Any = None) -> None:
     """``root.backward(grad, create_graph=True)``: accumulate Value gradients into ``.grad``."""
     seed = _base_of(root).one if grad is None else grad
-    for node, g in _reverse(root, seed, True):
+    for node, g in _reverse(root, seed):
         if g is None:
             continue
         old = node.grad
@@ -245,6 +241,14 @@ def gradients(
         if not isinstance(x, Value):
             raise TypeError(f"gradients: every input must be a Value, got {type(x).__name__}")
     base = _base_of(output)
-    adjoints = dict(_reverse(output, base.one if seed is None else seed, create_graph))
-    found = (adjoints.get(x) for x in inputs)
-    return tuple(base.zero if g is None else g for g in found)
+    if not create_graph:
+        collecting = gc.isenabled()
+        gc.disable()  # see Value.backward
+        try:
+            plain = _propagate(base, topological_order(output), output, base.one if seed is None else seed, inputs)
+        finally:
+            if collecting:
+                gc.enable()
+        return tuple(plain or ())
+    adjoints = dict(_reverse(output, base.one if seed is None else seed))
+    return tuple(base.zero if adjoints.get(x) is None else adjoints[x] for x in inputs)
