@@ -42,23 +42,32 @@ class Enclosure:
 
     @property
     def mid(self) -> Any:
-        """The midpoint."""
-        return (self.lo + self.hi) / 2
+        """The midpoint (exact)."""
+        return (_wide(self.lo) + _wide(self.hi)) / 2
 
     @property
     def width(self) -> Any:
-        """hi - lo."""
-        return self.hi - self.lo
+        """hi - lo (exact)."""
+        return _wide(self.hi) - _wide(self.lo)
+
+
+_WIDE: Any = None
+
+
+def _wide(x: Any) -> Any:
+    """``x`` in a context wide enough that sums and halves of enclosure ends are exact."""
+    global _WIDE
+    if _WIDE is None:
+        import mpmath
+
+        _WIDE = mpmath.MPContext()
+        _WIDE.prec = 8192
+    return _WIDE.mpf(x)
 
 
 def within(computed: Any, truth: Enclosure, rel: float) -> bool:
     """Whether ``computed`` lies within ``rel * max(1, |truth|)`` of the enclosure."""
-    import mpmath
-
-    ctx = mpmath.MPContext()
-    ctx.prec = 4096
-    c = ctx.mpf(computed)
-    lo, hi = ctx.mpf(truth.lo), ctx.mpf(truth.hi)
+    c, lo, hi = _wide(computed), _wide(truth.lo), _wide(truth.hi)
     gap = max(lo - c, c - hi, 0)
     scale = max(1, abs(lo), abs(hi))
     return bool(gap <= rel * scale)
