@@ -34,8 +34,7 @@ def _backend(data: Any) -> Backend:
     m = backend_of(data)
     if m is None:
         raise TypeError(
-            f"Value data must be a real number (int, float, mpmath mpf) or a sympy "
-            f"expression, got {_describe(data)}"
+            f"Value data must be a real number (int, float, mpmath mpf) or a sympy expression, got {_describe(data)}"
         )
     return m
 
@@ -225,9 +224,7 @@ class Value:
             raise AttributeError(name)
         op = registry._REGISTRY.get(name)
         if op is None:
-            raise AttributeError(
-                f"'Value' object has no attribute {name!r} (and no op of that name is registered)"
-            )
+            raise AttributeError(f"'Value' object has no attribute {name!r} (and no op of that name is registered)")
 
         def method(*args: Any) -> Value:
             return apply(op, self, *args)
@@ -382,9 +379,7 @@ def _rule_error(op: Op, node: Value, partials: Any, exc: Exception) -> Exception
         )
     if isinstance(exc, TypeError):
         return OpDeclarationError(f"the rule of {op.name} failed on inputs ({inputs}): {exc}")
-    return GradientError(
-        f"{op.name}: the derivative is not finite at ({inputs}) [{type(exc).__name__}: {exc}]"
-    )
+    return GradientError(f"{op.name}: the derivative is not finite at ({inputs}) [{type(exc).__name__}: {exc}]")
 
 
 def _data(x: Any) -> Any:
@@ -403,9 +398,7 @@ def _is_number(x: Any) -> bool:
 
 
 def _operand_error(opname: str, other: Any) -> TypeError:
-    return TypeError(
-        f"unsupported operand for {opname}: {_describe(other)}; expected a Value or a real number"
-    )
+    return TypeError(f"unsupported operand for {opname}: {_describe(other)}; expected a Value or a real number")
 
 
 def _lift(x: Any, like: Value, opname: str) -> Value:

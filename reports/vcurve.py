@@ -90,9 +90,7 @@ def sample_vcurves(records: pd.DataFrame, k: int = 3) -> list[VCurve]:
     Expressions that sympy cannot parse, whose curve is all NaN, or whose
     difference is exact at every step (linear in the variable) are skipped.
     """
-    ok = records[
-        (records["verdict"] == "ok") & np.isfinite(records["true_grad"]) & (records["true_grad"] != 0)
-    ]
+    ok = records[(records["verdict"] == "ok") & np.isfinite(records["true_grad"]) & (records["true_grad"] != 0)]
     firsts = ok.sort_values(["depth", "expr_id", "point_id", "variable"]).drop_duplicates("depth")
     if firsts.empty:
         return []

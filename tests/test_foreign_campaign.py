@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from verification.cli import main
+from gradproof.cli import main
 
 PLANTED = "tests/planted_engines.py"
 
@@ -23,9 +23,7 @@ BUGS = {
 SMALL = 10  # nodes; campaign trees go up to depth 4 with 2 variables (about 30 nodes)
 
 
-def _verify(
-    cls: str, out: Path, capsys: pytest.CaptureFixture[str], *extra: str
-) -> tuple[int, dict[str, object], str]:
+def _verify(cls: str, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, object], str]:
     argv = ["verify", "--engine", f"{PLANTED}:{cls}", "--examples", "120", "--jobs", "1", "--out", str(out), *extra]
     code = main(argv)
     text = capsys.readouterr().out
@@ -50,9 +48,7 @@ def test_each_planted_bug_is_found_and_shrunk(cls: str, tmp_path: Path, capsys: 
         assert grads[best["variable"]] == best["engine_grad"]
 
 
-def test_a_correct_engine_has_no_finding_and_gets_a_report(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_correct_engine_has_no_finding_and_gets_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, findings, text = _verify("Value", tmp_path / "ok", capsys, "--report")
     assert code == 0, text
     assert findings["findings"] == []

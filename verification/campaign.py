@@ -27,12 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from runstore.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
 from verification.campaign_config import CampaignConfig
 from verification.case import CaseResult, check_case, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import init_worker, unordered_map
-from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE, versions, write_json
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
 

@@ -9,7 +9,7 @@ For an expression :func:`check_case`
 3. runs the engine under test in float64 and, when it has one, at high
    precision, and the float64 references (sympy's derivative in float64,
    central differences, Richardson, complex step);
-4. writes one record per point x variable x method (:mod:`verification.records`)
+4. writes one record per point x variable x method (:mod:`runstore.records`)
    with the verdict of :func:`verification.judging.verdict`.
 """
 

@@ -49,10 +49,11 @@ from typing import Any
 import sympy
 
 from autodiff import Op, get_op, op_names, sympy_backend
-from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
+from runstore.records import MUTANT_COLUMNS, MUTANTS_FILE, RUN_FILE, versions, write_json
 from verification.bounds import HP_DPS, analyse
 from verification.campaign_config import CampaignConfig
 from verification.case import check_case, high_precision
+from verification.detection import ENGINE_TARGET, METHODS
 from verification.engines import BuiltinEngine, Engine
 from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
@@ -61,7 +62,6 @@ from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import init_worker, unordered_map
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
-from verification.records import RUN_FILE, versions, write_json
 
 __all__ = [
     "METHODS",
@@ -82,12 +82,6 @@ __all__ = [
     "run_mutation",
     "summarise",
 ]
-
-METHODS: tuple[str, ...] = ("prover", "engine_f64", "engine_hp", "gradcheck")
-"""Detection methods, in the order tables list them."""
-
-ENGINE_TARGET = "engine"
-"""The name ``--ops`` uses for the engine faults."""
 
 GRADCHECK_EPS = 1e-6
 GRADCHECK_ATOL = 1e-5

@@ -43,6 +43,7 @@ from verification.numeric import (
     is_analytic,
     mp_numbers,
 )
+from verification.reference_options import DEFAULT_CAP_BITS, NARROW_BITS, SYMBOLIC_BACKENDS
 
 __all__ = [
     "SYMBOLIC_BACKENDS",
@@ -53,12 +54,6 @@ __all__ = [
     "DEFAULT_CAP_BITS",
     "NARROW_BITS",
 ]
-
-SYMBOLIC_BACKENDS = ("symengine", "sympy")
-DEFAULT_CAP_BITS = 2048
-"""Highest interval precision tried before a point is declared unsamplable."""
-NARROW_BITS = 256
-"""Precision of the intervals a high-precision (50-digit, 169-bit) result is judged against."""
 
 
 def _mpf(raw: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reports import FORMATS, build_report
+from reports.formats import FORMATS
 
 NAME = "report"
 HELP = "write the accuracy report (Markdown, HTML, CSV) of a run directory and print a summary"
@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reports.build import build_report
+
     report = build_report(args.run_dir, args.out, args.format, against=args.against)
     print(report.summary)
     return 1 if report.new_rule_bugs else 0

@@ -14,16 +14,17 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autodiff import AutodiffError, Op, get_op, op_names
-from verification.campaign import CampaignConfig, CampaignResult, run_campaign
-from verification.engines import Engine, resolve_engine
+from runstore.records import RUN_FILE, versions, write_json
 from verification.errors import UsageError
-from verification.parallel import ordered_map
-from verification.plugins import load_plugins
-from verification.records import RUN_FILE, versions, write_json
-from verification.references import SYMBOLIC_BACKENDS
-from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS, OpAccuracy, sweep_op
+from verification.reference_options import SYMBOLIC_BACKENDS
+
+if TYPE_CHECKING:
+    from verification.campaign import CampaignResult
+    from verification.engines import Engine
+    from verification.sweep import OpAccuracy
 
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
@@ -113,6 +114,10 @@ def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from verification.campaign import CampaignConfig, run_campaign
+    from verification.engines import resolve_engine
+    from verification.plugins import load_plugins
+
     _at_least("--examples", args.examples, 1)
     _at_least("--max-depth", args.max_depth, 1)
     _at_least("--vars", args.vars, 1)
@@ -201,11 +206,16 @@ def _summary(result: CampaignResult, jobs: int) -> None:
 
 
 def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
+    from verification.sweep import sweep_op
+
     name, points, seed = task
     return sweep_op(get_op(name), points=points, seed=seed)
 
 
 def _per_op(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path, jobs: int) -> int:
+    from verification.parallel import ordered_map
+    from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS
+
     if args.engine not in ("gradproof", "builtin"):
         raise UsageError("--per-op measures the built-in engine's ops; drop --engine")
     names = ops if ops is not None else op_names()

@@ -13,10 +13,14 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from runstore.records import RUN_FILE
+from verification.detection import ENGINE_TARGET, METHODS
 from verification.errors import UsageError
-from verification.mutate import ENGINE_TARGET, METHODS, MutateConfig, MutationResult, run_mutation, select_mutants
-from verification.records import RUN_FILE
+
+if TYPE_CHECKING:
+    from verification.mutate import MutationResult
 
 NAME = "mutate"
 HELP = "run wrong variants of every rule and of the engine through each detection method"
@@ -97,6 +101,8 @@ def _print_summary(result: MutationResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from verification.mutate import MutateConfig, run_mutation, select_mutants
+
     if args.examples < 1:
         raise UsageError(f"--examples must be at least 1, got {args.examples}")
     if args.jobs is not None and args.jobs < 1:
