@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autodiff import ops, registry
@@ -245,9 +245,7 @@ class Value:
         """
         m = _backend(self.data)
         if create_graph:
-            from autodiff.graphmode import backward_graph
-
-            backward_graph(self, grad)
+            _backward_graph(self, grad)
             return
         # The pass creates no reference cycles, so the cyclic collector has
         # nothing to find while it runs; pausing it saves rescanning the whole
@@ -265,6 +263,16 @@ class Value:
         zero = _backend(self.data).zero
         for node in topological_order(self):
             node.grad = zero
+
+
+def _backward_graph(root: Value, grad: Any) -> None:  # replaced by autodiff.graphmode on import
+    raise RuntimeError("autodiff.graphmode is not loaded")
+
+
+def set_backward_graph(fn: Callable[[Value, Any], None]) -> None:
+    """Install the reverse sweep that runs rules on Values (``backward(create_graph=True)``)."""
+    global _backward_graph
+    _backward_graph = fn
 
 
 def topological_order(root: Value) -> list[Value]:

@@ -30,7 +30,7 @@ from typing import Any
 
 from autodiff import ops
 from autodiff.backends import Backend, backend_of
-from autodiff.engine import Value, _propagate, _rule_error, node_of, topological_order
+from autodiff.engine import Value, _propagate, _rule_error, node_of, set_backward_graph, topological_order
 from autodiff.registry import Interval, Op, defop
 
 __all__ = ["ValueBackend", "value_backend", "backward_graph", "gradients", "SELECT", "EXPM1", "LOG1P"]
@@ -252,3 +252,6 @@ def gradients(
         return tuple(plain or ())
     adjoints = dict(_reverse(output, base.one if seed is None else seed))
     return tuple(base.zero if adjoints.get(x) is None else adjoints[x] for x in inputs)
+
+
+set_backward_graph(backward_graph)
