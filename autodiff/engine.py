@@ -265,8 +265,11 @@ class Value:
             node.grad = zero
 
 
-def _backward_graph(root: Value, grad: Any) -> None:  # replaced by autodiff.graphmode on import
+def _no_graphmode(root: Value, grad: Any) -> None:
     raise RuntimeError("autodiff.graphmode is not loaded")
+
+
+_backward_graph: Callable[[Value, Any], None] = _no_graphmode  # set by autodiff.graphmode on import
 
 
 def set_backward_graph(fn: Callable[[Value, Any], None]) -> None:
