@@ -82,3 +82,24 @@ def test_bad_order_2_usage_is_one_line_and_exit_2(argv: list[str], message: str,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_second_order_mutants_are_killed_at_second_order_only(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "m"
+    code = main(["mutate", "--order", "2", "--ops", "mul,tanh,add", "--examples", "15", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "killed by a second-order method: 4/4" in text and "survivors: none" in text
+    with open(out / "mutants_order2.csv") as fh:
+        rows = {r["mutant"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"mul:detached", "mul:detached_x0", "mul:detached_x1", "tanh:detached"}  # add: none
+    for r in rows.values():
+        assert r["hessian_hp"] and r["hvp_fwd_hp"] and r["hvp_rev_f64"]
+        assert not r["jvp_f64"] and not r["jvp_hp"]  # right at first order
+
+
+def test_mutate_order_2_usage_errors(capsys: Any) -> None:
+    assert main(["mutate", "--order", "2", "--ops", "add,neg"]) == 2
+    assert "constant partials" in capsys.readouterr().err
+    assert main(["mutate", "--order", "2", "--methods", "prover"]) == 2
+    assert "--methods" in capsys.readouterr().err

@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autodiff import Value, gradients, mpmath_backend, push_tangents
+from autodiff import Value, get_op, gradients, mpmath_backend, push_tangents
 from verification.bounds import HP_DPS, U64, Analysis, analyse
-from verification.expr import Expr, evaluate_values
+from verification.expr import Expr, Resolver, evaluate_values
 from verification.judging import judge_float, judge_interval
 from verification.second_truth import Enclosure, SecondTruth, combine, gradient_tree, second_truth
 
@@ -89,10 +89,10 @@ def _of(found: Analysis, n: int) -> _Bounds:
     return _Bounds(found.grads, found.grad_bounds, found.grad_bounds_hp)
 
 
-def _run(tree: Expr, xs: list[Value], v: Sequence[float]) -> dict[Mode, list[Any]]:
+def _run(tree: Expr, xs: list[Value], v: Sequence[float], resolve: Resolver) -> dict[Mode, list[Any]]:
     """The engine's Hessian rows, both HVPs and the JVP, flat per mode."""
     zero = xs[0].backend.zero
-    y = evaluate_values(tree, xs)
+    y = evaluate_values(tree, xs, resolve=resolve)
     grads = gradients(y, xs, create_graph=True)
     hess = [list(gradients(g, xs)) if isinstance(g, Value) else [zero] * len(xs) for g in grads]
     nodes = [g for g in grads if isinstance(g, Value)]
@@ -128,8 +128,14 @@ def _combined(rows: Sequence[_Bounds], v: Sequence[float], hp: bool) -> list[flo
     return out
 
 
-def check_second(tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[SecondRow] | None:
-    """Judged rows for every mode and both precisions, or None when the truth cannot be certified."""
+def check_second(
+    tree: Expr, point: Sequence[float], v: Sequence[float], *, resolve: Resolver = get_op
+) -> list[SecondRow] | None:
+    """Judged rows for every mode and both precisions, or None when the truth cannot be certified.
+
+    The engine resolves op names with ``resolve`` (a mutant for its target);
+    the truth, the error bounds and the gradient trees use the registered ops.
+    """
     n = len(point)
     truth: SecondTruth = second_truth(tree, n)
     enc = truth.enclose(point)
@@ -144,8 +150,7 @@ def check_second(tree: Expr, point: Sequence[float], v: Sequence[float]) -> list
         Mode.JVP: list(combine(grad_enc, v)),
     }
     xf = [Value(float(p)) for p in point]
-    y = evaluate_values(tree, xf)
-    grads = gradients(y, xf, create_graph=True)
+    grads = gradients(evaluate_values(tree, xf), xf, create_graph=True)
     row_bounds = [_bounds(g, xf, point) for g in grads]
     hvp_bounds = _bounds(_dot(grads, v), xf, point)
     f_bounds = _of(analyse(tree, point), n)
@@ -164,8 +169,8 @@ def check_second(tree: Expr, point: Sequence[float], v: Sequence[float]) -> list
     m50 = mpmath_backend(HP_DPS)
     rows: list[SecondRow] = []
     runs = (
-        ("engine_f64", _run(tree, xf, v), bounds(False)),
-        ("engine_hp", _run(tree, [Value(m50.num(p)) for p in point], v), bounds(True)),
+        ("engine_f64", _run(tree, [Value(float(p)) for p in point], v, resolve), bounds(False)),
+        ("engine_hp", _run(tree, [Value(m50.num(p)) for p in point], v, resolve), bounds(True)),
     )
     for method, computed, bnds in runs:
         for mode in Mode:

@@ -27,7 +27,16 @@ from verification.expr import Apply, Const, Expr, Resolver, Var, to_sympy
 from verification.numeric import INTERVALS, Undecided, compile_exprs
 from verification.references import sympy_symbols
 
-__all__ = ["Enclosure", "SecondTruth", "second_truth", "gradient_tree", "within", "enclosure_of", "combine"]
+__all__ = [
+    "Enclosure",
+    "SecondTruth",
+    "second_truth",
+    "gradient_tree",
+    "within",
+    "enclosure_of",
+    "combine",
+    "off_jumps",
+]
 
 _START_BITS = 128
 _CAP_BITS = 2048
@@ -83,7 +92,7 @@ class SecondTruth:
         f = to_sympy(tree, symbols, resolve=resolve)
         grads = [sympy.diff(f, s) for s in symbols]
         hess = [sympy.diff(grads[i], symbols[j]) for i in range(n_vars) for j in range(i, n_vars)]
-        hess = [_off_jumps(h) for h in hess]
+        hess = [off_jumps(h) for h in hess]
         self.n_vars = n_vars
         self.forms = (f, *grads, *hess)
         self._run = compile_exprs(self.forms, symbols)
@@ -124,7 +133,7 @@ class SecondTruth:
         return [[e for e in row if e is not None] for row in rows]
 
 
-def _off_jumps(e: Any) -> Any:
+def off_jumps(e: Any) -> Any:
     """``e`` with the derivatives of steps set to 0.
 
     The derivative of a kink (``|u|``, ``max(0, u)``) is a step (``sign(u)``,
