@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import csv
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hypothesis.errors import HypothesisWarning
 
 from autodiff import AutodiffError, get_op, op_names
 from verification.expr import Expr, ops_in, to_source
@@ -203,7 +206,9 @@ def run_second(config: SecondConfig, out: Path | None = None) -> SecondResult:
                     result.findings.append(SecondFinding(to_source(tree), point, v, row, repro))
 
     seed = hypothesis_seed(config.seed, 0)
-    run_cases(strategy, body, seed=seed, max_examples=config.examples, shrink=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HypothesisWarning)  # the repr of a deep expression strategy
+        run_cases(strategy, body, seed=seed, max_examples=config.examples, shrink=False)
     if result.findings:
         result.shrunk = _shrink(strategy, seed, config, check)
     result.records = len(rows_out)

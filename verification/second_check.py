@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from autodiff import Value, get_op, gradients, mpmath_backend, push_tangents
-from verification.bounds import HP_DPS, U64, Analysis, analyse
+from verification.bounds import HP_DPS, SAFETY, U64, Analysis, analyse
 from verification.expr import Expr, Resolver, evaluate_values
-from verification.judging import judge_float, judge_interval
+from verification.judging import exact
+from verification.metrics import ulp
 from verification.second_truth import Enclosure, SecondTruth, combine, gradient_tree, second_truth
 
 __all__ = ["Mode", "SecondRow", "check_second"]
@@ -117,14 +118,20 @@ def _dot(grads: Sequence[Any], v: Sequence[float]) -> Any:
     return total
 
 
-def _combined(rows: Sequence[_Bounds], v: Sequence[float], hp: bool) -> list[float]:
-    """Bounds of ``rows . v`` (a forward sweep) from the rows' reverse bounds."""
-    u = 10.0**-HP_DPS if hp else U64
+def _combined(rows: Sequence[_Bounds], v: Sequence[float], hp: bool) -> list[Any]:
+    """Bounds of ``rows . v`` (a forward sweep) from the rows' reverse bounds, in exact arithmetic.
+
+    (Bounds and derivatives may lie far outside the float64 range.)
+    """
+    u = exact(10.0**-HP_DPS if hp else U64)
     out = []
     for row in rows:
         b = row.hp if hp else row.f64
-        rounding = len(v) * u * sum(abs(float(d)) * abs(c) for d, c in zip(row.grads, v))
-        out.append(sum(abs(c) * float(bk) for bk, c in zip(b, v)) + rounding)
+        if not all(float(bk) < math.inf for bk in b):
+            out.append(math.inf)
+            continue
+        rounding = len(v) * u * sum(abs(exact(d)) * abs(exact(c)) for d, c in zip(row.grads, v))
+        out.append(sum(abs(exact(c)) * exact(bk) for bk, c in zip(b, v)) + rounding)
     return out
 
 
@@ -181,11 +188,21 @@ def check_second(
 
 
 def _verdict(method: str, computed: Any, truth: Enclosure, bound: Any) -> str:
+    """``bug`` beyond ``SAFETY * bound`` of the enclosure; ``ok`` within it when the enclosure is narrower.
+
+    In float64 one ULP of the result is added, as for first-order results. An
+    enclosure wider than the allowed error cannot tell right from wrong
+    inside it: that entry is ``unjudged``.
+    """
     if not float(bound) < math.inf:
         return "unjudged"
-    if method == "engine_hp":
-        return judge_interval(computed, truth.lo, truth.hi, bound)
-    mid = float(truth.mid)
-    if not math.isfinite(mid):
-        return "unjudged"
-    return judge_float(float(computed), mid, float(bound))
+    if not math.isfinite(float(computed)):
+        return "exception_mismatch"
+    c = exact(computed)
+    allowed = SAFETY * exact(bound)
+    if method == "engine_f64":
+        allowed += exact(ulp(float(computed)))
+    lo, hi = exact(truth.lo), exact(truth.hi)
+    if max(lo - c, c - hi) > allowed:
+        return "bug"
+    return "ok" if hi - lo <= allowed else "unjudged"

@@ -24,7 +24,7 @@ from typing import Any
 
 from autodiff import Op, Value, get_op, topological_order
 from verification.expr import Apply, Const, Expr, Resolver, Var, to_sympy
-from verification.numeric import INTERVALS, Undecided, compile_exprs
+from verification.numeric import INTERVALS, Compiled, Undecided, Unsupported, compile_exprs
 from verification.references import sympy_symbols
 
 __all__ = [
@@ -95,22 +95,31 @@ class SecondTruth:
         hess = [off_jumps(h) for h in hess]
         self.n_vars = n_vars
         self.forms = (f, *grads, *hess)
-        self._run = compile_exprs(self.forms, symbols)
+        try:
+            self._run: Compiled | None = compile_exprs(self.forms, symbols)
+        except Unsupported:  # sympy wrote a function no namespace evaluates (atan2 of a |.|)
+            self._run = None
 
-    def enclose(self, point: Sequence[float], *, rel: float = 1e-40) -> tuple[Enclosure, ...] | None:
-        """Value, gradient and upper-triangle Hessian enclosures at ``point``, each narrower than ``rel``.
+    def enclose(self, point: Sequence[float], *, rel: float = 1e-60) -> tuple[Enclosure, ...] | None:
+        """Value, gradient and upper-triangle Hessian enclosures at ``point``, each narrower than ``rel`` relative.
 
-        None when the precision cap is reached first or a comparison stays undecided.
+        None when the precision cap is reached first, a comparison stays
+        undecided, or the forms cannot be evaluated numerically. A value that
+        cancels to far below its terms (``1 - tanh(785)**2``) is not certified
+        rather than enclosed in a wide interval around 0.
         """
+        if self._run is None:
+            return None
         from mpmath import iv
 
+        run = self._run
         saved = iv.prec
         bits = _START_BITS
         try:
             while bits <= _CAP_BITS:
                 iv.prec = bits
                 try:
-                    outs = self._run(INTERVALS, [iv.mpf(p) for p in point])
+                    outs = run(INTERVALS, [iv.mpf(p) for p in point])
                 except (Undecided, ArithmeticError, ValueError):
                     outs = None
                 if outs is not None:
@@ -160,12 +169,11 @@ def enclosure_of(x: Any) -> Enclosure:
 
 
 def _narrow(e: Enclosure, rel: float) -> bool:
-    from mpmath import mpf
-
-    a, b = mpf(e.lo), mpf(e.hi)
-    if not (abs(a) < mpf("inf") and abs(b) < mpf("inf")):
+    """Whether the enclosure is finite and narrower than ``rel`` times its magnitude (or exactly one number)."""
+    a, b = _wide(e.lo), _wide(e.hi)
+    if not (_WIDE.isfinite(a) and _WIDE.isfinite(b)):
         return False
-    return bool(b - a <= rel * max(1, abs(a), abs(b)))
+    return bool(b - a <= rel * max(abs(a), abs(b)))
 
 
 def combine(rows: Sequence[Sequence[Enclosure]], vector: Sequence[float]) -> tuple[Enclosure, ...]:
