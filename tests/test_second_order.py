@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import mpmath
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 
 import autodiff
 from autodiff import Value, gradients, hessian, hvp, jvp, mpmath_backend, push_tangents
+from tests.planting import planted
 from verification.expr import Apply, Var, to_sympy
 from verification.references import sympy_symbols
 from verification.second_check import Mode, check_second
@@ -63,16 +62,6 @@ def test_a_fixed_corpus_is_judged_in_every_mode() -> None:
         assert {r.verdict for r in rows} == {"ok"}, [r for r in rows if r.verdict != "ok"]
 
 
-@contextmanager
-def _planted(name: str, rule: Any) -> Iterator[None]:
-    original = autodiff.get_op(name)
-    autodiff.register(original.with_rule(rule), replace_existing=True)
-    try:
-        yield
-    finally:
-        autodiff.register(original, replace_existing=True)
-
-
 def _detached_exp_rule(m: Any, ans: Any, x: Any) -> tuple[Any]:
     """exp' = exp, but read as a number off the graph (micrograd's ``out.data``)."""
     return (ans.data if isinstance(ans, Value) else ans,)
@@ -80,7 +69,7 @@ def _detached_exp_rule(m: Any, ans: Any, x: Any) -> tuple[Any]:
 
 def test_a_rule_detached_from_the_graph_is_right_at_first_order_and_caught_at_second() -> None:
     tree = Apply("mul", (Apply("exp", (Var(0),)), Var(1)))
-    with _planted("exp", _detached_exp_rule):
+    with planted("exp", _detached_exp_rule):
         rows = check_second(tree, (0.5, 1.5), (1.0, 1.0))
     assert rows is not None
     wrong = {(r.mode, r.method) for r in rows if r.verdict == "bug"}

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import autodiff
 from autodiff import Value
 from gradproof.cli import main
+from tests.planting import planted
 from verification.second_campaign import SecondConfig, run_second
-
-
-@contextmanager
-def _planted(name: str, rule: Any) -> Iterator[None]:
-    original = autodiff.get_op(name)
-    autodiff.register(original.with_rule(rule), replace_existing=True)
-    try:
-        yield
-    finally:
-        autodiff.register(original, replace_existing=True)
 
 
 def _detached_sin_rule(m: Any, ans: Any, x: Any) -> tuple[Any]:
@@ -56,7 +44,7 @@ def test_modes_select_the_rows(tmp_path: Path, capsys: Any) -> None:
 
 def test_a_planted_second_order_bug_is_found_shrunk_and_reproduced(tmp_path: Path, capsys: Any) -> None:
     argv = ["verify", "--order", "2", "--ops", "sin,mul,add", "--examples", "20", "--out", str(tmp_path / "r")]
-    with _planted("sin", _detached_sin_rule):
+    with planted("sin", _detached_sin_rule):
         code = main(argv)
         text = capsys.readouterr().out
         assert code == 1, text
