@@ -10,6 +10,7 @@ import argparse
 import csv
 from pathlib import Path
 
+from verification.detection import ENGINE_TARGET
 from verification.errors import UsageError
 
 TABLE_FILE = "mutants_order2.csv"
@@ -22,15 +23,18 @@ def run_order2_table(args: argparse.Namespace, targets: tuple[str, ...] | None, 
     from verification.mutants_order2 import (
         ORDER2_METHODS,
         SECOND_ORDER_METHODS,
+        engine_faults,
         run_order2_mutant,
         second_order_mutants,
     )
 
     try:
-        ops = None if targets is None else [get_op(n) for n in targets]
+        ops = None if targets is None else [get_op(n) for n in targets if n != ENGINE_TARGET]
     except AutodiffError as exc:
         raise UsageError(str(exc)) from None
     mutants = second_order_mutants(ops)
+    if targets is None or ENGINE_TARGET in targets:
+        mutants += engine_faults()
     if not mutants:
         raise UsageError("no second-order mutant: the ops named have constant partials")
     examples = args.examples if args.examples_given else DEFAULT_EXAMPLES

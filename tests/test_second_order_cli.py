@@ -91,3 +91,10 @@ def test_mutate_order_2_usage_errors(capsys: Any) -> None:
     assert "constant partials" in capsys.readouterr().err
     assert main(["mutate", "--order", "2", "--methods", "prover"]) == 2
     assert "--methods" in capsys.readouterr().err
+
+
+def test_a_seed_made_a_node_is_an_engine_fault_killed_at_second_order(tmp_path: Path, capsys: Any) -> None:
+    code = main(["mutate", "--order", "2", "--ops", "engine", "--examples", "10", "--out", str(tmp_path / "m")])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "engine:seed_node" in text and "killed by a second-order method: 1/1" in text

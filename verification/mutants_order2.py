@@ -15,7 +15,13 @@ derivative. Kinds, for a rule reading the forward result ``ans`` and inputs
 * ``detached_x{j}`` -- only input ``j`` off the graph: the terms through
   ``x_j`` are missing (``mul``'s cross derivative).
 
-A mutant is generated only where a partial, run on sympy symbols, varies with
+One fault of the engine's second-order sweep is an engine of its own:
+
+* ``engine:seed_node`` -- the sweep's seed 1 made as ``y / y.data``, a node
+  equal to 1 (a constant treated as a node): every gradient is right, and
+  the Hessian gains ``grad f grad f^T / f``.
+
+A rule mutant is generated only where a partial, run on sympy symbols, varies with
 the argument it detaches (its derivative, off the jumps, is not 0), so none
 is equivalent by construction: ``add``'s constant partials and ``relu``'s
 piecewise-constant one have none.
@@ -34,15 +40,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import Op, Value, ValueBackend, all_ops, get_op, sympy_backend
+from autodiff import Op, Value, ValueBackend, all_ops, get_op, gradients, sympy_backend
 from verification.expr import Apply, Expr, walk
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
 from verification.mutants import Mutant
-from verification.second_check import Mode, check_second
+from verification.second_check import GradientGraph, Mode, check_second
 from verification.second_truth import off_jumps
 from verification.strategies import classify_point
 
 __all__ = [
+    "ENGINE_FAULTS",
+    "engine_faults",
     "ORDER2_METHODS",
     "SECOND_ORDER_METHODS",
     "second_order_mutants",
@@ -123,6 +131,21 @@ def second_order_mutants(ops: Sequence[Op] | None = None) -> list[Mutant]:
     return out
 
 
+def _seed_node(y: Value, xs: Sequence[Value]) -> tuple[Any, ...]:
+    """A fault of the engine: the seed 1 of the sweep made as ``y / y.data``, a node equal to 1."""
+    seed = y / y.data if y.data != 0 else None
+    return gradients(y, xs, create_graph=True, seed=seed)
+
+
+ENGINE_FAULTS: dict[str, GradientGraph] = {"seed_node": _seed_node}
+"""Faults of the second-order sweep, each an engine of its own (``gradients`` with create_graph)."""
+
+
+def engine_faults() -> list[Mutant]:
+    """The second-order engine faults as mutants of target ``engine``."""
+    return [Mutant(f"engine:{name}", "engine", name, fault=name) for name in ENGINE_FAULTS]
+
+
 @dataclass
 class Order2Outcome:
     """One mutant through the order-2 methods: the 1-based example that killed it, per method."""
@@ -163,8 +186,10 @@ def run_order2_mutant(mutant: Mutant, *, examples: int = 40, seed: int = 0) -> O
     """Draw expressions over the mutant's op and check them until every method has killed it or they run out."""
     outcome = Order2Outcome(mutant.name, mutant.target, mutant.kind)
     resolve = mutant.resolver(get_op)
+    graph = ENGINE_FAULTS[mutant.fault] if mutant.fault is not None else None
+    target = "mul" if mutant.fault is not None else mutant.target
     start = time.perf_counter()
-    for index, (tree, cands) in enumerate(_cases(mutant.target, examples, seed), start=1):
+    for index, (tree, cands) in enumerate(_cases(target, examples, seed), start=1):
         if all(m in outcome.killed_at for m in SECOND_ORDER_METHODS):
             break
         outcome.tried = index
@@ -172,7 +197,10 @@ def run_order2_mutant(mutant: Mutant, *, examples: int = 40, seed: int = 0) -> O
         if point is None:
             continue
         try:
-            rows = check_second(tree, point, (1.0, -0.5), resolve=resolve)
+            if graph is None:
+                rows = check_second(tree, point, (1.0, -0.5), resolve=resolve)
+            else:
+                rows = check_second(tree, point, (1.0, -0.5), graph=graph)
         except (ArithmeticError, ValueError, TypeError):
             continue  # a point where the mutant cannot be run says nothing of its derivative
         for row in rows or ():

@@ -25,18 +25,18 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autodiff import Value, get_op, gradients, mpmath_backend, push_tangents
+from autodiff import Value, get_op, gradients, mpmath_backend, push_tangents, topological_order_of
 from verification.bounds import HP_DPS, SAFETY, U64, Analysis, analyse
 from verification.expr import Expr, Resolver, evaluate_values
 from verification.judging import exact
 from verification.metrics import ulp
 from verification.second_truth import Enclosure, SecondTruth, combine, gradient_tree, second_truth
 
-__all__ = ["Mode", "SecondRow", "check_second"]
+__all__ = ["Mode", "SecondRow", "check_second", "GradientGraph"]
 
 
 class Mode(enum.Enum):
@@ -90,24 +90,52 @@ def _of(found: Analysis, n: int) -> _Bounds:
     return _Bounds(found.grads, found.grad_bounds, found.grad_bounds_hp)
 
 
-def _run(tree: Expr, xs: list[Value], v: Sequence[float], resolve: Resolver) -> dict[Mode, list[Any]]:
+_FLOAT_MAX = 1.7976931348623157e308
+
+GradientGraph = Callable[[Value, Sequence[Value]], tuple[Any, ...]]
+"""How the engine under test builds a gradient as a graph: ``gradients(y, xs, create_graph=True)``."""
+
+
+def _graph_gradients(y: Value, xs: Sequence[Value]) -> tuple[Any, ...]:
+    return gradients(y, xs, create_graph=True)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One engine run: results per mode, and whether a forward sweep left the float64 range."""
+
+    results: dict[Mode, list[Any]]
+    fwd_overflow: dict[Mode, bool]
+
+
+def _sweep(outputs: Sequence[Value], xs: Sequence[Value], v: Sequence[float]) -> tuple[list[Any], bool]:
+    """Tangents of ``outputs``, and whether any node's tangent on the way exceeds the float64 range."""
+    nodes = topological_order_of(outputs)
+    tangents = dict(zip(nodes, push_tangents(nodes, dict(zip(xs, v)))))
+    beyond = any(abs(t) > _FLOAT_MAX for t in tangents.values())
+    return [tangents[o] for o in outputs], beyond
+
+
+def _run(tree: Expr, xs: list[Value], v: Sequence[float], resolve: Resolver, graph: GradientGraph) -> _Run:
     """The engine's Hessian rows, both HVPs and the JVP, flat per mode."""
     zero = xs[0].backend.zero
     y = evaluate_values(tree, xs, resolve=resolve)
-    grads = gradients(y, xs, create_graph=True)
+    grads = graph(y, xs)
     hess = [list(gradients(g, xs)) if isinstance(g, Value) else [zero] * len(xs) for g in grads]
     nodes = [g for g in grads if isinstance(g, Value)]
-    fwd = iter(push_tangents(nodes, dict(zip(xs, v))) if nodes else ())
+    fwd_tangents, hvp_beyond = _sweep(nodes, xs, v) if nodes else ([], False)
+    fwd = iter(fwd_tangents)
     hvp_fwd = [next(fwd) if isinstance(g, Value) else zero for g in grads]
     total = _dot(grads, v)
     hvp_rev = list(gradients(total, xs)) if isinstance(total, Value) else [zero] * len(xs)
-    (jvp,) = push_tangents([y], dict(zip(xs, v)))
-    return {
+    (jvp,), jvp_beyond = _sweep([y], xs, v)
+    results = {
         Mode.HESSIAN: [h for row in hess for h in row],
         Mode.HVP_REV: hvp_rev,
         Mode.HVP_FWD: hvp_fwd,
         Mode.JVP: [jvp],
     }
+    return _Run(results, {Mode.HVP_FWD: hvp_beyond, Mode.JVP: jvp_beyond})
 
 
 def _dot(grads: Sequence[Any], v: Sequence[float]) -> Any:
@@ -136,12 +164,19 @@ def _combined(rows: Sequence[_Bounds], v: Sequence[float], hp: bool) -> list[Any
 
 
 def check_second(
-    tree: Expr, point: Sequence[float], v: Sequence[float], *, resolve: Resolver = get_op
+    tree: Expr,
+    point: Sequence[float],
+    v: Sequence[float],
+    *,
+    resolve: Resolver = get_op,
+    graph: GradientGraph = _graph_gradients,
 ) -> list[SecondRow] | None:
     """Judged rows for every mode and both precisions, or None when the truth cannot be certified.
 
-    The engine resolves op names with ``resolve`` (a mutant for its target);
-    the truth, the error bounds and the gradient trees use the registered ops.
+    The engine resolves op names with ``resolve`` (a mutant for its target)
+    and builds gradient graphs with ``graph`` (a faulty engine's own); the
+    truth, the error bounds and the gradient trees use the registered ops
+    and the built-in engine.
     """
     n = len(point)
     truth: SecondTruth = second_truth(tree, n)
@@ -175,10 +210,16 @@ def check_second(
 
     m50 = mpmath_backend(HP_DPS)
     rows: list[SecondRow] = []
-    runs = (
-        ("engine_f64", _run(tree, [Value(float(p)) for p in point], v, resolve), bounds(False)),
-        ("engine_hp", _run(tree, [Value(m50.num(p)) for p in point], v, resolve), bounds(True)),
-    )
+    hp = _run(tree, [Value(m50.num(p)) for p in point], v, resolve, graph)
+    f64 = _run(tree, [Value(float(p)) for p in point], v, resolve, graph)
+    # Where the exact forward sweep leaves the float64 range (a tangent above
+    # 1.8e308 on the way), float64 cannot follow it: as the first-order
+    # analysis discards such points, those float64 entries are not judged.
+    f64_bounds = bounds(False)
+    for mode, beyond in hp.fwd_overflow.items():
+        if beyond:
+            f64_bounds[mode] = [math.inf] * len(f64_bounds[mode])
+    runs = (("engine_f64", f64.results, f64_bounds), ("engine_hp", hp.results, bounds(True)))
     for method, computed, bnds in runs:
         for mode in Mode:
             for k, (c, t, b) in enumerate(zip(computed[mode], truths[mode], bnds[mode])):
