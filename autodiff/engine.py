@@ -287,7 +287,7 @@ def topological_order(root: Value) -> list[Value]:
     return topological_order_of((root,))
 
 
-def topological_order_of(roots: Sequence[Value]) -> list[Value]:
+def topological_order_of(roots: Sequence[Value]) -> list[Value]:  # noqa: C901 -- one iterative walk: a helper call per node would slow every backward
     """Every node any of ``roots`` depends on, each once and after all of its parents."""
     order: list[Value] = []
     seen: set[Value] = set()
@@ -326,7 +326,7 @@ def topological_order_of(roots: Sequence[Value]) -> list[Value]:
 _DONE = object()
 
 
-def _propagate(
+def _propagate(  # noqa: C901 -- the backward loop: a helper call per node would slow every backward
     m: Backend, topo: list[Value], root: Value, seed: Any, wanted: Sequence[Value] | None = None
 ) -> list[Any] | None:
     """The reverse sweep: each node's adjoint times its local partials, into its parents.
@@ -512,7 +512,7 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     return _node(op, out, m, a, b, _NO_PARAMS)
 
 
-def apply(op: Op, *args: Any) -> Value:
+def apply(op: Op, *args: Any) -> Value:  # noqa: C901 -- the entry point of every op: operand checks and dispatch inline, on the hot path
     """Apply ``op`` to its inputs (Values or numbers) followed by its parameters."""
     n = op.arity
     if len(args) != n + len(op.params):

@@ -50,19 +50,7 @@ def push_tangents(outputs: Sequence[Value], seeds: Mapping[Value, Any]) -> tuple
     try:
         for node in topo:
             t = seeds.get(node)
-            op = node._op
-            if t is None and op is not None:
-                parents = node._prev
-                partials: Any = None
-                try:
-                    partials = op.grad(m, node.data, *[p.data for p in parents], *node._params)
-                    for parent, d in zip(parents, partials, strict=True):
-                        tp = parent._g
-                        if tp is not None:
-                            t = d * tp if t is None else t + d * tp
-                except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
-                    raise _rule_error(op, node, partials, exc) from exc
-            node._g = t
+            node._g = _tangent(m, node) if t is None and node._op is not None else t
         found = tuple(node._g for node in roots)
     finally:
         for node in topo:
@@ -73,6 +61,24 @@ def push_tangents(outputs: Sequence[Value], seeds: Mapping[Value, Any]) -> tuple
         if collecting:
             gc.enable()
     return tuple(m.zero if t is None else t for t in found)
+
+
+def _tangent(m: Backend, node: Value) -> Any:
+    """sum_i partial_i * tangent(parent_i) (None for 0), the parents' tangents being in ``_g``."""
+    op = node._op
+    assert op is not None
+    parents = node._prev
+    partials: Any = None
+    t: Any = None
+    try:
+        partials = op.grad(m, node.data, *[p.data for p in parents], *node._params)
+        for parent, d in zip(parents, partials, strict=True):
+            tp = parent._g
+            if tp is not None:
+                t = d * tp if t is None else t + d * tp
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+        raise _rule_error(op, node, partials, exc) from exc
+    return t
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:

@@ -23,7 +23,11 @@ def loss_at(mlp: MLP, datas: list[Any]) -> Value:
     """sum (pred - target)**2 over the four samples, at parameters ``datas`` (any backend)."""
     for p, d in zip(mlp.parameters(), datas):
         p.data, p.grad = d, 0 * d
-    terms = [(mlp(x) - t) ** 2 for x, t in zip(SEED_INPUTS, SEED_TARGETS)]
+    terms: list[Value] = []
+    for x, t in zip(SEED_INPUTS, SEED_TARGETS):
+        pred = mlp(x)
+        assert isinstance(pred, Value)  # one output
+        terms.append((pred - t) ** 2)
     total = terms[0]
     for t in terms[1:]:
         total = total + t

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
 
 NAME = "prove"
 HELP = "prove every op's backward rule against sympy.diff of its definition"
+
+EPILOG = """\
+exit status:
+  0    every rule and forward proven
+  1    some rule or forward refuted (a counterexample is shown)
+  2    bad usage: unknown op, plugin that fails to load, bad option value
+  3    none refuted but some undecided
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 EXIT_PROVEN = 0
 EXIT_REFUTED = 1
@@ -107,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
     budget = DEFAULT_BUDGET if args.budget is None else args.budget
     samples = DEFAULT_SAMPLES if args.samples is None else args.samples
-    if not budget > 0:
-        raise UsageError(f"--budget must be positive, got {budget}")
+    if not 0 < budget < math.inf:  # the timer takes a finite number of seconds
+        raise UsageError(f"--budget must be a positive finite number of seconds, got {budget}")
     if samples < 0:
         raise UsageError(f"--samples must be at least 0, got {samples}")
     load_plugins(args.plugin)

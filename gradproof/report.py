@@ -9,6 +9,14 @@ from reports.formats import FORMATS
 NAME = "report"
 HELP = "write the accuracy report (Markdown, HTML, CSV) of a run directory and print a summary"
 
+EPILOG = """\
+exit status:
+  0    report written
+  1    report written, and RUN_DIR has a rule bug that the --against run does not
+  2    bad usage: missing or damaged run directory or file, unknown format
+  141  the reader of the output went away (e.g. piped into head)
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by `gradproof verify`")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autodiff import AutodiffError, Op, get_op, op_names
+from gradproof.paths import make_output_dir
 from runstore.records import RUN_FILE, versions, write_json
 from verification.errors import UsageError
 from verification.reference_options import SYMBOLIC_BACKENDS
@@ -28,6 +29,22 @@ if TYPE_CHECKING:
 
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
+
+EPILOG = """\
+engine under test (--engine SPEC):
+  gradproof, builtin       the built-in engine (default)
+  torch                    PyTorch, float64 (needs pip install '.[torch]')
+  MODULE:CLASS             a micrograd-like Value class importable as MODULE
+  path/to/file.py:CLASS    a Value class in a Python file
+  mutant:NAME              the built-in engine with one mutant (see gradproof mutate)
+
+exit status:
+  0    no bug found
+  1    a rule bug, value bug or exception mismatch was found
+  2    bad usage: unknown op, engine or plugin that fails to load, bad option value
+  130  interrupted (what finished is kept in the run directory)
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 DEFAULT_EXAMPLES = 7000
 DEFAULT_RUNS_DIR = "gradproof-runs"
@@ -95,13 +112,7 @@ def _out_dir(arg: str | None) -> Path:
         while path.exists():
             n += 1
             path = Path(DEFAULT_RUNS_DIR) / f"{stamp}-{n}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"cannot write to output directory {str(path)!r}: {exc.strerror or exc}") from None
+    make_output_dir(path)
     if (path / RUN_FILE).exists():
         raise UsageError(f"{str(path)!r} already holds a run; choose another --out")
     return path
@@ -170,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     probe = getattr(engine, "probe", None)
     if probe is not None:  # a foreign engine: say what probing found
         print(probe.describe())
-    result = run_campaign(config, out, jobs=jobs)
+    result = run_campaign(config, out, jobs=jobs, progress=args.progress, progress_interval=args.progress_interval)
     _summary(result, jobs)
     if args.report:
         from reports import build_report

@@ -44,7 +44,9 @@ def test_each_planted_bug_is_found_and_shrunk(cls: str, tmp_path: Path, capsys: 
     scope: dict[str, object] = {}
     exec(compile(best["reproduction"].replace("print(", "result = ("), "<repro>", "exec"), scope)
     if best["engine_error"] is None:
-        _, grads = scope["result"]  # type: ignore[misc]
+        result = scope["result"]
+        assert isinstance(result, tuple)
+        _, grads = result
         assert grads[best["variable"]] == best["engine_grad"]
 
 

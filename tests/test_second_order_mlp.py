@@ -43,7 +43,11 @@ def _loss(mlp: MLP, datas: list[Any]) -> Value:
     for p, d in zip(mlp.parameters(), datas):
         p.data = d
         p.grad = 0 * d
-    terms = [(mlp(x) - t) ** 2 for x, t in zip(SEED_INPUTS, SEED_TARGETS)]
+    terms: list[Value] = []
+    for x, t in zip(SEED_INPUTS, SEED_TARGETS):
+        pred = mlp(x)
+        assert isinstance(pred, Value)  # one output
+        terms.append((pred - t) ** 2)
     total = terms[0]
     for t in terms[1:]:
         total = total + t

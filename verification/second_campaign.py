@@ -165,59 +165,77 @@ class _Stop(Exception):
     """Raised by the shrinking run on a case with a wrong entry."""
 
 
-def run_second(config: SecondConfig, out: Path | None = None) -> SecondResult:
-    """Run the campaign; with ``out``, write one CSV row per judged entry into ``out/records_order2.csv``."""
-    names = tuple(config.ops) if config.ops is not None else op_names()
-    checks = config.checks()
-    strategy = case_strategy(names, n_vars=config.n_vars, max_depth=config.max_depth, candidates=2 * config.points)
-    result = SecondResult()
-    rows_out: list[dict[str, Any]] = []
-    start = time.perf_counter()
+class _Campaign:
+    """The state of one run: its checks, counts, records and findings."""
 
-    def check(tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
+    def __init__(self, config: SecondConfig) -> None:
+        self.config = config
+        self.checks = config.checks()
+        self.result = SecondResult()
+        self.rows: list[dict[str, Any]] = []
+
+    def check(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
+        """The chosen modes' rows at one point (None: the truth could not be certified)."""
         rows = check_second(tree, point, v)
-        return None if rows is None else [r for r in rows if r.mode in checks]
+        return None if rows is None else [r for r in rows if r.mode in self.checks]
 
-    def guarded(tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
+    def guarded(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
         try:
-            return check(tree, point, v)
+            return self.check(tree, point, v)
         except (AutodiffError, ArithmeticError, ValueError, TypeError) as exc:
             # the point is defined and finite to first order: a raising second-order method is a failure
-            result.errors.append(f"{to_source(tree)} at {point!r}: {type(exc).__name__}: {exc}")
+            self.result.errors.append(f"{to_source(tree)} at {point!r}: {type(exc).__name__}: {exc}")
             return []
 
-    def body(case: Case) -> None:
+    def body(self, case: Case) -> None:
+        """Check one drawn case at its usable points."""
         tree, cands = case
+        result = self.result
         index = result.expressions
         result.expressions += 1
-        v = direction(config.n_vars, index)
-        for point in _usable(tree, cands, config.points):
-            rows = guarded(tree, point, v)
+        v = direction(self.config.n_vars, index)
+        for point in _usable(tree, cands, self.config.points):
+            rows = self.guarded(tree, point, v)
             if rows is None:
                 result.uncertified += 1
                 continue
             result.points += 1
             for row in rows:
-                result.verdicts[row.verdict] += 1
-                result.per_mode[(row.mode.order, row.mode.value, row.verdict)] += 1
-                rows_out.append(_record(index, tree, point, v, row))
-                if row.verdict in ("bug", "exception_mismatch"):
-                    repro = reproduction(tree, point, v, row.mode)
-                    result.findings.append(SecondFinding(to_source(tree), point, v, row, repro))
+                self.count(index, tree, point, v, row)
 
+    def count(self, index: int, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], row: SecondRow) -> None:
+        result = self.result
+        result.verdicts[row.verdict] += 1
+        result.per_mode[(row.mode.order, row.mode.value, row.verdict)] += 1
+        self.rows.append(_record(index, tree, point, v, row))
+        if row.verdict in _WRONG:
+            repro = reproduction(tree, point, v, row.mode)
+            result.findings.append(SecondFinding(to_source(tree), point, v, row, repro))
+
+
+_WRONG = ("bug", "exception_mismatch")
+
+
+def run_second(config: SecondConfig, out: Path | None = None) -> SecondResult:
+    """Run the campaign; with ``out``, write one CSV row per judged entry into ``out/records_order2.csv``."""
+    names = tuple(config.ops) if config.ops is not None else op_names()
+    strategy = case_strategy(names, n_vars=config.n_vars, max_depth=config.max_depth, candidates=2 * config.points)
+    campaign = _Campaign(config)
+    result = campaign.result
+    start = time.perf_counter()
     seed = hypothesis_seed(config.seed, 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HypothesisWarning)  # the repr of a deep expression strategy
-        run_cases(strategy, body, seed=seed, max_examples=config.examples, shrink=False)
-    if result.findings:
-        result.shrunk = _shrink(strategy, seed, config, check)
-    result.records = len(rows_out)
+        run_cases(strategy, campaign.body, seed=seed, max_examples=config.examples, shrink=False)
+        if result.findings:
+            result.shrunk = _shrink(strategy, seed, config, campaign.check)
+    result.records = len(campaign.rows)
     result.seconds = time.perf_counter() - start
     if out is not None:
         with open(out / RECORDS_FILE, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))
             writer.writeheader()
-            writer.writerows(rows_out)
+            writer.writerows(campaign.rows)
     return result
 
 
@@ -230,7 +248,7 @@ def _shrink(strategy: Any, seed: int, config: SecondConfig, check: Any) -> Secon
         v = direction(config.n_vars, 0)
         for point in _usable(tree, cands, config.points):
             for row in check(tree, point, v) or ():
-                if row.verdict in ("bug", "exception_mismatch"):
+                if row.verdict in _WRONG:
                     repro = reproduction(tree, point, v, row.mode)
                     last.append(SecondFinding(to_source(tree), point, v, row, repro))
                     raise _Stop
