@@ -49,8 +49,8 @@ def _loss(mlp: MLP, datas: list[Any]) -> Value:
         assert isinstance(pred, Value)  # one output
         terms.append((pred - t) ** 2)
     total = terms[0]
-    for t in terms[1:]:
-        total = total + t
+    for term in terms[1:]:
+        total = total + term
     return total
 
 
