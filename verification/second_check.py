@@ -109,11 +109,25 @@ class _Run:
 
 
 def _sweep(outputs: Sequence[Value], xs: Sequence[Value], v: Sequence[float]) -> tuple[list[Any], bool]:
-    """Tangents of ``outputs``, and whether any node's tangent on the way exceeds the float64 range."""
+    """Tangents of ``outputs``, and whether a tangent or a contribution ``partial * tangent`` on the way
+    exceeds the float64 range (the forward counterpart of the first-order ``non_finite`` discard)."""
     nodes = topological_order_of(outputs)
     tangents = dict(zip(nodes, push_tangents(nodes, dict(zip(xs, v)))))
-    beyond = any(abs(t) > _FLOAT_MAX for t in tangents.values())
+    beyond = any(abs(t) > _FLOAT_MAX for t in tangents.values()) or _contribution_beyond(nodes, tangents)
     return [tangents[o] for o in outputs], beyond
+
+
+def _contribution_beyond(nodes: Sequence[Value], tangents: dict[Value, Any]) -> bool:
+    for node in nodes:
+        op = node.op_object
+        if op is None:
+            continue
+        parents = node.parents()
+        m = node.backend
+        partials = op.grad(m, node.data, *[p.data for p in parents], *node.params)
+        if any(abs(d * tangents[p]) > _FLOAT_MAX for p, d in zip(parents, partials)):
+            return True
+    return False
 
 
 def _run(tree: Expr, xs: list[Value], v: Sequence[float], resolve: Resolver, graph: GradientGraph) -> _Run:
@@ -212,9 +226,9 @@ def check_second(
     rows: list[SecondRow] = []
     hp = _run(tree, [Value(m50.num(p)) for p in point], v, resolve, graph)
     f64 = _run(tree, [Value(float(p)) for p in point], v, resolve, graph)
-    # Where the exact forward sweep leaves the float64 range (a tangent above
-    # 1.8e308 on the way), float64 cannot follow it: as the first-order
-    # analysis discards such points, those float64 entries are not judged.
+    # Where the exact forward sweep leaves the float64 range (a tangent or a
+    # contribution above 1.8e308 on the way), float64 cannot follow it: as the
+    # first-order analysis discards such points, those float64 entries are not judged.
     f64_bounds = bounds(False)
     for mode, beyond in hp.fwd_overflow.items():
         if beyond:
