@@ -22,7 +22,7 @@ import sympy
 
 from autodiff import MpmathBackend, Value, gradients, hvp_of, mpmath_backend
 from autodiff.nn import MLP
-from autodiff.training import SEED_INPUTS, SEED_TARGETS, seed_model, train_seed_example
+from autodiff.training import seed_loss, seed_model, train_seed_example
 from verification.numeric import INTERVALS, compile_exprs
 from verification.second_truth import enclosure_of, within
 
@@ -43,15 +43,7 @@ def _loss(mlp: MLP, datas: list[Any]) -> Value:
     for p, d in zip(mlp.parameters(), datas):
         p.data = d
         p.grad = 0 * d
-    terms: list[Value] = []
-    for x, t in zip(SEED_INPUTS, SEED_TARGETS):
-        pred = mlp(x)
-        assert isinstance(pred, Value)  # one output
-        terms.append((pred - t) ** 2)
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
+    return seed_loss(mlp)
 
 
 def _hvp(mlp: MLP, m: MpmathBackend, p0: list[float], v: list[float], mode: str) -> tuple[Any, ...]:
