@@ -17,6 +17,7 @@ format: in exact arithmetic nothing overflows or underflows, so on sympy
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -317,4 +318,9 @@ def backend_of(data: Any) -> Backend | None:
         return FLOAT
     if isinstance(data, int):
         return FLOAT
+    loaded = sys.modules.get("sympy")
+    if loaded is not None and isinstance(data, loaded.Expr):  # a sympy class defined outside sympy
+        backend = sympy_backend()
+        _BY_TYPE[tp] = backend
+        return backend
     return None

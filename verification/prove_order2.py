@@ -14,7 +14,10 @@ Kinks are stated: at a kink of the op (``relu``, ``abs`` at 0) the first
 derivative jumps, so the second does not exist there; the derived op
 declares the kink with the engine's convention 0 (the derivative of the
 branch the rule takes, a constant), which the prover checks against the
-one-sided derivatives of the partial.
+one-sided derivatives of the partial, and its definition there is the op's
+first-order convention. Second derivatives are proven on the interior of the
+domain: at a closed end (``sqrt`` at 0) the first derivative is infinite or
+one-sided, and the second does not exist.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from autodiff import Backend, Kink, Op, Value, defop, gradients, sympy_backend, value_backend
+from autodiff import Backend, Domain, Interval, Kink, Op, Value, defop, gradients, sympy_backend, value_backend
 from autodiff.engine import node_of
 
 __all__ = ["derived_ops", "derived_op"]
@@ -63,10 +66,16 @@ def _signature(op: Op, *, with_ans: bool) -> Any:
 
 
 def _spec(op: Op, i: int) -> Any:
-    """``d spec / d x_i`` at any arguments (symbols or exact numbers), by fresh dummies."""
+    """``d spec / d x_i`` at any arguments (symbols or exact numbers), by fresh dummies.
+
+    At a declared kink of input ``i`` the first derivative does not exist; there
+    the definition is the op's declared convention, which the first-order
+    prover has checked against the one-sided derivatives.
+    """
     import sympy
 
     n = op.arity
+    kinks = [k for k in op.kinks if k.input == i]
 
     def spec(sp: Any, *args: Any) -> Any:
         dummies = [sympy.Dummy(f"u{k}", real=True) for k in range(n)]
@@ -75,9 +84,25 @@ def _spec(op: Op, i: int) -> Any:
         else:
             f = op.forward(sympy_backend(), *dummies, *args[n:])
         d = sympy.diff(f, dummies[i])
+        if kinks:
+            at = [(sympy.Rational(k.convention), sympy.Eq(dummies[i], sympy.Rational(k.at))) for k in kinks]
+            d = sympy.Piecewise(*at, (d, True))
         return d.xreplace(dict(zip(dummies, args[:n])))
 
     return spec
+
+
+def _interior(op: Op) -> Any:
+    """The op's domain without its closed ends: where a first derivative may be
+    infinite (sqrt, x**0.5 at 0) or stop (x**1.5 at 0), the second does not exist."""
+
+    def opened(domain: Domain) -> Domain:
+        return tuple(Interval(iv.lo, iv.hi) for iv in domain)
+
+    if callable(op.domain):
+        spec = op.domain
+        return lambda *params: tuple(opened(d) for d in spec(*params))
+    return tuple(opened(d) for d in op.domain)
 
 
 def derived_op(op: Op, i: int) -> Op:
@@ -88,7 +113,7 @@ def derived_op(op: Op, i: int) -> Op:
         forward=_partial(op, i),
         grad=_second(op, i),
         arity=op.arity,
-        domain=op.domain,
+        domain=_interior(op),
         params=op.params,
         param_domain=op.param_domain,
         kinks=tuple(Kink(at=k.at, convention=0.0, input=k.input) for k in op.kinks),
