@@ -23,7 +23,8 @@ import sympy
 from autodiff import MpmathBackend, Value, gradients, hvp_of, mpmath_backend
 from autodiff.nn import MLP
 from autodiff.training import seed_loss, seed_model, train_seed_example
-from verification.numeric import INTERVALS, compile_exprs
+from verification.number_systems import INTERVALS
+from verification.numeric import compile_exprs
 from verification.second_truth import enclosure_of, within
 
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from autodiff import Op, Value, get_op, topological_order
 from verification.expr import Apply, Const, Expr, Resolver, Var, to_sympy
-from verification.numeric import INTERVALS, Compiled, Undecided, Unsupported, compile_exprs
+from verification.number_systems import INTERVALS
+from verification.numeric import Compiled, Undecided, Unsupported, compile_exprs
 from verification.references import sympy_symbols
 
 __all__ = [
