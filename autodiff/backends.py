@@ -24,6 +24,7 @@ instead: ``x == 1`` and ``x != y`` give conditions that ``m.where`` turns into
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -441,4 +442,9 @@ def backend_of(data: Any) -> Backend | None:
         return FLOAT
     if isinstance(data, int):
         return FLOAT
+    loaded = sys.modules.get("sympy")
+    if loaded is not None and isinstance(data, loaded.Expr):  # a sympy class defined outside sympy
+        backend = sympy_backend()
+        _BY_TYPE[tp] = backend
+        return backend
     return None

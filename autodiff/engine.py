@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autodiff import ops, registry
@@ -27,7 +27,7 @@ from autodiff.backends import FLOAT, Backend, backend_of
 from autodiff.errors import DomainError, GradientError, OpDeclarationError
 from autodiff.registry import Op
 
-__all__ = ["Value", "apply", "topological_order"]
+__all__ = ["Value", "apply", "topological_order", "topological_order_of"]
 
 _NO_PARAMS: tuple[Any, ...] = ()
 _MANY = object()  # in ``_b``: ``_a`` holds the tuple of all parents (ops of arity >= 3)
@@ -167,6 +167,23 @@ class Value:
             return apply(ops.const_pow, self, other)
         raise _operand_error("pow", other)
 
+    # --- comparisons ---------------------------------------------------------
+    # A Value compares by its data (a bool on numbers, a relation on sympy), so a
+    # rule's ``x > 0`` runs when the rule's numbers are Values. There is no
+    # ``==``: nodes hash and compare by identity.
+
+    def __lt__(self, other: Any) -> Any:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.data >= _data(other)
+
     # --- named ops ---------------------------------------------------------
 
     def exp(self) -> Value:
@@ -222,21 +239,25 @@ class Value:
 
     # --- reverse mode ------------------------------------------------------
 
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, *, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node of the graph.
 
         ``grad`` seeds the output (1 by default). Gradients accumulate across
-        calls until zeroed.
+        calls until zeroed. With ``create_graph=True`` each rule runs with
+        Values as its numbers, so a gradient that depends on the inputs is
+        itself a Value whose graph can be differentiated again.
         """
         m = _backend(self.data)
+        if create_graph:
+            _backward_graph(self, grad)
+            return
         # The pass creates no reference cycles, so the cyclic collector has
         # nothing to find while it runs; pausing it saves rescanning the whole
         # live graph every few thousand allocations.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            topo = topological_order(self)
-            _propagate(m, topo, self, m.one if grad is None else grad)
+            _propagate(m, topological_order(self), self, m.one if grad is None else grad)
         finally:
             if collecting:
                 gc.enable()
@@ -248,15 +269,33 @@ class Value:
             node.grad = zero
 
 
-def topological_order(root: Value) -> list[Value]:  # noqa: C901 -- one iterative walk: a helper call per node would slow every backward
+def _no_graphmode(root: Value, grad: Any) -> None:
+    raise RuntimeError("autodiff.graphmode is not loaded")
+
+
+_backward_graph: Callable[[Value, Any], None] = _no_graphmode  # set by autodiff.graphmode on import
+
+
+def set_backward_graph(fn: Callable[[Value, Any], None]) -> None:
+    """Install the reverse sweep that runs rules on Values (``backward(create_graph=True)``)."""
+    global _backward_graph
+    _backward_graph = fn
+
+
+def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each after all of its parents (iterative DFS).
 
     The stack holds nodes and a marker meaning "the node below me is finished",
     so the walk allocates nothing per node. Nodes hash by identity.
     """
+    return topological_order_of((root,))
+
+
+def topological_order_of(roots: Sequence[Value]) -> list[Value]:  # noqa: C901 -- one iterative walk: a helper call per node would slow every backward
+    """Every node any of ``roots`` depends on, each once and after all of its parents."""
     order: list[Value] = []
     seen: set[Value] = set()
-    stack: list[Any] = [root]
+    stack: list[Any] = list(reversed(roots))
     push, pop, add, append = stack.append, stack.pop, seen.add, order.append
     done = _DONE
     while stack:
@@ -291,16 +330,24 @@ def topological_order(root: Value) -> list[Value]:  # noqa: C901 -- one iterativ
 _DONE = object()
 
 
-def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:  # noqa: C901 -- the backward loop: a helper call per node would slow every backward
-    """The reverse sweep: each node's adjoint times its local partials, into its parents."""
+def _propagate(  # noqa: C901 -- the backward loop: a helper call per node would slow every backward
+    m: Backend, topo: list[Value], root: Value, seed: Any, wanted: Sequence[Value] | None = None
+) -> list[Any] | None:
+    """The reverse sweep: each node's adjoint times its local partials, into its parents.
+
+    With ``wanted`` the adjoints of those nodes are returned (0 for a node not in
+    the graph) and no ``.grad`` changes; without, every adjoint is added to ``.grad``.
+    """
     zero = m.zero
     for node in topo:
         node._g = zero
     root._g = seed
+    accumulate = wanted is None
     try:
         for node in reversed(topo):
             g = node._g
-            node.grad += g
+            if accumulate:
+                node.grad += g
             op = node._op
             if op is None:
                 continue
@@ -330,6 +377,7 @@ def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:  
                     b._g += db * g
             except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
                 raise _rule_error(op, node, partials, exc) from exc
+        return None if wanted is None else [getattr(w, "_g", zero) for w in wanted]
     finally:
         for node in topo:
             del node._g
@@ -347,6 +395,10 @@ def _rule_error(op: Op, node: Value, partials: Any, exc: Exception) -> Exception
     if isinstance(exc, TypeError):
         return OpDeclarationError(f"the rule of {op.name} failed on inputs ({inputs}): {exc}")
     return GradientError(f"{op.name}: the derivative is not finite at ({inputs}) [{type(exc).__name__}: {exc}]")
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
 
 
 def _is_number(x: Any) -> bool:
@@ -403,6 +455,22 @@ def _node(op: Op, data: Any, m: Backend, a: Any, b: Any, params: tuple[Any, ...]
 
 
 _new = object.__new__
+
+
+def node_of(op: Op, values: Sequence[Value], params: tuple[Any, ...], m: Backend) -> Value:
+    """A node for ``op`` over ``values`` with ``params``, forward run on ``m``, no domain check.
+
+    Rules run on Values build their partials with it: a rule's intermediate
+    may leave the op's domain where the number it computes is still what the
+    rule means (inf, which the float rule produces as well).
+    """
+    out = op.forward(m, *[v.data for v in values], *params)
+    n = len(values)
+    if n == 1:
+        return _node(op, out, m, values[0], None, params)
+    if n == 2:
+        return _node(op, out, m, values[0], values[1], params)
+    return _node(op, out, m, tuple(values), _MANY, params)
 
 
 def _forward_error(op: Op, datas: Sequence[Any], params: Sequence[Any], exc: Exception) -> DomainError:

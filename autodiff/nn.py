@@ -147,8 +147,12 @@ def _pairs(predictions: Iterable[Value], targets: Iterable[Any]) -> list[tuple[V
 
 
 def sse(predictions: Iterable[Value], targets: Iterable[Any]) -> Value:
-    """Sum of squared errors, sum (p - t)**2 (the seed notebook's loss)."""
-    return sum(((p - t) ** 2 for t, p in ((t, p) for p, t in _pairs(predictions, targets))), Value(0.0))
+    """Sum of squared errors, sum (p - t)**2 (the seed notebook's loss), on Values of any backend."""
+    terms = [(p - t) ** 2 for p, t in _pairs(predictions, targets)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def mse(predictions: Iterable[Value], targets: Iterable[Any]) -> Value:

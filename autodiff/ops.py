@@ -159,8 +159,11 @@ def _pow_const_grad(m: Backend, ans: Any, x: Any, c: Any) -> tuple[Any]:
     d = c * m.pow(x, e)
     # A subnormal d came from a subnormal x**e whose rounding c then scaled (5
     # ULPs at c = 10); (c*x**(e-1))*x, or (c*x**(e+1))/x for e < 0, rounds
-    # into the subnormal range only once.
-    tiny = m.where(e > 0, (c * m.pow(x, e - 1)) * x, (c * m.pow(x, e + 1)) / m.where(m.abs(x) > 0, x, m.one))
+    # into the subnormal range only once. Both branches are evaluated, and at
+    # x = 0 (where d is exact) neither is used: x is replaced by 1 there so that
+    # no backend divides by 0 (mpmath raises where floats give inf).
+    nz = m.where(m.abs(x) > 0, x, m.one)
+    tiny = m.where(e > 0, (c * m.pow(nz, e - 1)) * x, (c * m.pow(x, e + 1)) / nz)
     subnormal = m.where(m.abs(d) < 1, tiny, d)  # not normal and below 1: 0 or subnormal (not inf)
     return (m.where(m.isnormal(d), d, m.where(m.abs(d) > 0, subnormal, d)),)
 

@@ -10,7 +10,7 @@ from autodiff.engine import Value
 from autodiff.nn import MLP, sse
 from autodiff.optim import SGD, Adam, Optimizer
 
-__all__ = ["SEED_INPUTS", "SEED_TARGETS", "TrainResult", "seed_model", "train_seed_example", "OPTIMIZERS"]
+__all__ = ["SEED_INPUTS", "SEED_TARGETS", "TrainResult", "seed_model", "seed_loss", "train_seed_example", "OPTIMIZERS"]
 
 SEED_INPUTS: list[list[float]] = [
     [2.0, 3.0, -1.0],
@@ -36,6 +36,14 @@ def seed_model(seed: int = 42) -> MLP:
     """The notebook's MLP(3, [4, 4, 1]), its weights drawn after ``random.seed(seed)``."""
     random.seed(seed)
     return MLP(3, [4, 4, 1])
+
+
+def seed_loss(mlp: MLP) -> Value:
+    """The notebook's loss (sum of squared errors over its four samples) at the network's current parameters.
+
+    The parameters may hold numbers of any backend (floats, mpmath, sympy).
+    """
+    return sse([_single(mlp(x)) for x in SEED_INPUTS], SEED_TARGETS)
 
 
 def train_seed_example(

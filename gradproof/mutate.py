@@ -47,12 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--examples",
         type=int,
-        default=DEFAULT_EXAMPLES,
+        default=None,
         help=f"expressions per mutant for the sampling methods ({DEFAULT_EXAMPLES})",
     )
     add_executor_arguments(parser)
     parser.add_argument("--out", metavar="DIR", help=f"run directory (default ./{DEFAULT_RUNS_DIR}/mutate-<UTC time>)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the expressions (0)")
+    parser.add_argument(
+        "--order", type=int, choices=(1, 2), default=1, help="2: mutants right at first order, wrong at second"
+    )
 
 
 def _names(arg: str | None, what: str) -> tuple[str, ...] | None:
@@ -105,10 +108,19 @@ def _print_summary(result: MutationResult) -> None:
 def run(args: argparse.Namespace) -> int:
     from verification.mutate import MutateConfig, run_mutation, select_mutants
 
+    args.examples_given = args.examples is not None
+    if args.examples is None:
+        args.examples = DEFAULT_EXAMPLES
     if args.examples < 1:
         raise UsageError(f"--examples must be at least 1, got {args.examples}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.order == 2:
+        if args.methods is not None:
+            raise UsageError("--methods chooses first-order methods; --order 2 runs its own (see the table)")
+        from gradproof.mutate_order2 import run_order2_table
+
+        return run_order2_table(args, _names(args.ops, "ops"), _out_dir(args.out))
     methods = _names(args.methods, "methods") or METHODS
     config = MutateConfig(ops=_names(args.ops, "ops"), methods=methods, examples=args.examples, seed=args.seed)
     count = len(select_mutants(config.ops))  # an unknown op is a usage error before anything is written

@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     parser.add_argument(
+        "--order",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: prove second derivatives (OP_dX d/dY is d2 OP / dX dY, the rule differentiated by the engine)",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=None,
@@ -133,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--samples must be at least 0, got {samples}")
     load_plugins(args.plugin)
     ops = _select(args.ops)
+    if args.order == 2:
+        from verification.prove_order2 import derived_ops
+
+        ops = derived_ops(ops)
     start = time.perf_counter()
     proofs = [prove(op, budget=budget, samples=samples, timeout=timeout) for op in ops]
     total = time.perf_counter() - start

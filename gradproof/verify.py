@@ -55,7 +55,18 @@ PER_OP_FILE = PER_OP.path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ops", help="comma-separated ops the expressions use (default: all the engine supports)")
     parser.add_argument(
-        "--examples", type=int, default=DEFAULT_EXAMPLES, help=f"expressions to generate ({DEFAULT_EXAMPLES})"
+        "--examples",
+        type=int,
+        default=None,
+        help=f"expressions to generate ({DEFAULT_EXAMPLES}; 200 with --order 2)",
+    )
+    parser.add_argument(
+        "--order", type=int, choices=(1, 2), default=1, help="1: reverse-mode gradients (default); 2: see --modes"
+    )
+    parser.add_argument(
+        "--modes",
+        metavar="LIST",
+        help="with --order 2: rev (Hessian, reverse over reverse), fwd (JVP), hvp (H v both ways); default all",
     )
     parser.add_argument("--max-depth", type=int, default=4, help="ops on the longest root-to-leaf path (4)")
     parser.add_argument("--vars", type=int, default=2, help="number of variables x0, x1, ... (2)")
@@ -176,12 +187,24 @@ def _resumed_config(args: argparse.Namespace) -> CampaignConfig:
     return config_from_options(meta.get("options", {}))
 
 
+def _check_order(args: argparse.Namespace) -> None:
+    """``--examples`` (defaulted by order), ``--order`` and ``--modes`` fit together."""
+    args.examples_given = args.examples is not None
+    if args.examples is None:
+        args.examples = DEFAULT_EXAMPLES
+    _at_least("--examples", args.examples, 1)
+    if args.order == 2 and (args.per_op or args.resume is not None):
+        raise UsageError("--per-op and --resume are for first-order runs; drop --order 2")
+    if args.modes is not None and args.order != 2:
+        raise UsageError("--modes needs --order 2 (order 1 checks reverse-mode gradients)")
+
+
 def run(args: argparse.Namespace) -> int:
     from verification.campaign import campaign_meta, run_campaign
     from verification.engine_spec import resolve_engine
     from verification.plugins import load_plugins
 
-    _at_least("--examples", args.examples, 1)
+    _check_order(args)
     _at_least("--max-depth", args.max_depth, 1)
     _at_least("--vars", args.vars, 1)
     _at_least("--points", args.points, 1)
@@ -195,6 +218,11 @@ def run(args: argparse.Namespace) -> int:
     engine_spec = resumed.engine if resumed is not None else args.engine
     engine = resolve_engine(engine_spec)
     ops = resumed.ops if resumed is not None else _ops(args.ops, engine)
+    if args.order == 2:
+        from gradproof.verify_order2 import parse_modes, run_order2
+
+        parse_modes(args.modes)  # a bad list is a usage error before anything is written
+        return run_order2(args, engine, ops, _out_dir(args.out))
     with executor_from_args(args, jobs, plugins=plugins, engine=engine_spec) as executor:
         if args.per_op:
             return _per_op(args, engine, ops, _out_dir(args.out), jobs, executor)

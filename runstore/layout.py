@@ -51,6 +51,7 @@ class RunKind(enum.Enum):
     CAMPAIGN = "campaign"
     PER_OP = "per_op"
     MUTATION = "mutation"
+    ORDER2 = "order2"
 
 
 class Status(enum.Enum):

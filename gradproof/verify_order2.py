@@ -1,0 +1,108 @@
+"""``gradproof verify --order 2 --modes rev,fwd,hvp``: the second-order and forward-mode campaign.
+
+Exit status 0 when every judged entry is right and something was judged, 1
+when an entry is wrong, a method raised, or nothing could be judged.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runstore import RunDir, RunKind, Status
+from verification.errors import UsageError
+from verification.versions import versions
+
+if TYPE_CHECKING:
+    from verification.engine_api import Engine
+    from verification.second_campaign import SecondResult
+
+DEFAULT_EXAMPLES = 200
+
+
+def parse_modes(text: str | None) -> tuple[str, ...]:
+    """The ``--modes`` list, checked against the modes the campaign knows."""
+    from verification.second_campaign import MODES
+
+    if text is None:
+        return tuple(MODES)
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if not names:
+        raise UsageError("--modes names no mode")
+    for name in names:
+        if name not in MODES:
+            raise UsageError(f"unknown mode {name!r} in --modes; choose from {', '.join(MODES)}")
+    return names
+
+
+def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path) -> int:
+    """Run the order-2 campaign on the built-in engine and print its summary."""
+    from verification.second_campaign import SecondConfig, run_second
+
+    if args.engine not in ("gradproof", "builtin"):
+        raise UsageError(
+            f"--order 2 checks the built-in engine's second derivatives; engine {engine.name} has no "
+            "create_graph/forward mode adapter"
+        )
+    modes = parse_modes(args.modes)
+    examples = args.examples if args.examples_given else DEFAULT_EXAMPLES
+    config = SecondConfig(
+        examples=examples,
+        ops=ops,
+        max_depth=min(args.max_depth, 3),
+        n_vars=args.vars,
+        seed=args.seed,
+        points=args.points,
+        modes=modes,
+    )
+    print(
+        f"gradproof verify --order 2: {examples} expressions, modes {','.join(modes)}, "
+        f"depth <= {config.max_depth} on engine {engine.name} -> {out}"
+    )
+    meta = {
+        "engine": engine.name,
+        "seed": args.seed,
+        "options": {"examples": examples, "modes": list(modes), "max_depth": config.max_depth},
+        "versions": versions(),
+    }
+    with RunDir.create(out, RunKind.ORDER2, meta) as run:
+        result = run_second(config, run.write_text)
+        run.finish(Status.FINISHED, seconds=round(result.seconds, 3), verdicts=dict(result.verdicts))
+    return _summary(result, out)
+
+
+def _summary(result: SecondResult, out: Path) -> int:
+    print(
+        f"{result.expressions} expressions, {result.points} points, {result.records} entries in "
+        f"{result.seconds:.1f} s; {result.uncertified} point(s) the truth could not certify"
+    )
+    print(f"{'order':>5}  {'mode':<9}{'ok':>8}{'bug':>6}{'unjudged':>10}")
+    modes = sorted({(order, mode) for order, mode, _ in result.per_mode})
+    for order, mode in modes:
+        n = {v: result.per_mode[(order, mode, v)] for v in ("ok", "bug", "exception_mismatch", "unjudged")}
+        print(f"{order:>5}  {mode:<9}{n['ok']:>8}{n['bug'] + n['exception_mismatch']:>6}{n['unjudged']:>10}")
+    for err in result.errors[:5]:
+        print(f"  raised: {err}")
+    if result.errors:
+        print(f"{len(result.errors)} check(s) raised where the first-order run was defined and finite")
+    print(f"records: {out / 'records_order2.csv'}")
+    if result.findings:
+        print(f"FOUND {len(result.findings)} wrong entr{'y' if len(result.findings) == 1 else 'ies'}")
+        shown = result.shrunk or result.findings[0]
+        r = shown.row
+        print(
+            f"  {r.mode.value} ({r.method}) entry {r.index} of {shown.expression} at {shown.point}, v = "
+            f"{shown.direction}: engine {float(r.computed)!r}, truth in [{float(r.truth.lo)!r}, {float(r.truth.hi)!r}]"
+        )
+        print("    reproduce with:")
+        for line in shown.reproduction.splitlines():
+            print(f"      {line}")
+        return 1
+    if result.errors:
+        return 1
+    if result.judged == 0:
+        print("nothing was judged: no verdict")
+        return 1
+    print("no second-order or forward-mode defect found")
+    return 0

@@ -1,0 +1,100 @@
+"""``gradproof verify --order 2 --modes ...``: the order-2 campaign from the command line."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autodiff import Value
+from gradproof.cli import main
+from tests.planting import planted
+from verification.second_campaign import SecondConfig, run_second
+
+
+def _detached_sin_rule(m: Any, ans: Any, x: Any) -> tuple[Any]:
+    """sin' = cos, computed from the number under the node (no graph): right value, no second derivative."""
+    return (m.base.cos(x.data) if isinstance(x, Value) else m.cos(x),)
+
+
+def test_order_2_campaign_on_the_builtin_engine_finds_no_defect(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "run"
+    code = main(["verify", "--order", "2", "--examples", "25", "--points", "2", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "no second-order or forward-mode defect found" in text
+    with open(out / "records_order2.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    modes = {(r["order"], r["mode"], r["method"]) for r in rows}
+    for mode in ("hessian", "hvp_rev", "hvp_fwd"):
+        assert ("2", mode, "engine_f64") in modes and ("2", mode, "engine_hp") in modes
+    assert ("1", "jvp", "engine_hp") in modes
+    assert sum(r["verdict"] == "ok" for r in rows) > 0.8 * len(rows)
+    assert {r["verdict"] for r in rows} <= {"ok", "unjudged"}
+
+
+def test_modes_select_the_rows(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "run"
+    assert main(["verify", "--order", "2", "--modes", "fwd", "--examples", "10", "--out", str(out)]) == 0
+    with open(out / "records_order2.csv") as fh:
+        assert {r["mode"] for r in csv.DictReader(fh)} == {"jvp"}
+
+
+def test_a_planted_second_order_bug_is_found_shrunk_and_reproduced(tmp_path: Path, capsys: Any) -> None:
+    argv = ["verify", "--order", "2", "--ops", "sin,mul,add", "--examples", "20", "--out", str(tmp_path / "r")]
+    with planted("sin", _detached_sin_rule):
+        code = main(argv)
+        text = capsys.readouterr().out
+        assert code == 1, text
+        assert "FOUND" in text and "reproduce with:" in text
+        result = run_second(SecondConfig(examples=20, ops=("sin", "mul", "add"), modes=("rev",)))
+    assert result.shrunk is not None
+    assert result.per_mode[(2, "hessian", "bug")] > 0
+    # first order is right: forward mode alone finds nothing
+    fwd = run_second(SecondConfig(examples=20, ops=("sin", "mul", "add"), modes=("fwd",)))
+    assert not fwd.findings and fwd.judged > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["verify", "--order", "2", "--modes", "rev,sideways"], "unknown mode 'sideways'"),
+        (["verify", "--modes", "fwd"], "--modes needs --order 2"),
+        (["verify", "--order", "2", "--per-op"], "drop --order 2"),
+        (["verify", "--order", "2", "--modes", ","], "--modes names no mode"),
+    ],
+)
+def test_bad_order_2_usage_is_one_line_and_exit_2(argv: list[str], message: str, capsys: Any) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_second_order_mutants_are_killed_at_second_order_only(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "m"
+    code = main(["mutate", "--order", "2", "--ops", "mul,tanh,add", "--examples", "15", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "killed by a second-order method: 4/4" in text and "survivors: none" in text
+    with open(out / "mutants_order2.csv") as fh:
+        rows = {r["mutant"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"mul:detached", "mul:detached_x0", "mul:detached_x1", "tanh:detached"}  # add: none
+    for r in rows.values():
+        assert r["hessian_hp"] and r["hvp_fwd_hp"] and r["hvp_rev_f64"]
+        assert not r["jvp_f64"] and not r["jvp_hp"]  # right at first order
+
+
+def test_mutate_order_2_usage_errors(capsys: Any) -> None:
+    assert main(["mutate", "--order", "2", "--ops", "add,neg"]) == 2
+    assert "constant partials" in capsys.readouterr().err
+    assert main(["mutate", "--order", "2", "--methods", "prover"]) == 2
+    assert "--methods" in capsys.readouterr().err
+
+
+def test_a_seed_made_a_node_is_an_engine_fault_killed_at_second_order(tmp_path: Path, capsys: Any) -> None:
+    code = main(["mutate", "--order", "2", "--ops", "engine", "--examples", "10", "--out", str(tmp_path / "m")])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "engine:seed_node" in text and "killed by a second-order method: 1/1" in text

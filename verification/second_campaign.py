@@ -1,0 +1,261 @@
+"""The order-2 campaign: Hessians, HVPs and JVPs of generated expressions against certified truth.
+
+Cases come from the same seeded Hypothesis driver as first-order campaigns
+(:mod:`verification.generation`); each usable point (defined, finite, off the
+declared kinks) is checked by :func:`verification.second_check.check_second`
+in float64 and at 50 digits, one record per entry with its order and mode.
+Modes select what is checked:
+
+* ``rev`` -- Hessian entries, reverse over reverse;
+* ``fwd`` -- the JVP, forward mode (order 1);
+* ``hvp`` -- H v, reverse over reverse and forward over reverse.
+
+A ``bug`` verdict is a finding; the first one's case is shrunk by Hypothesis
+and comes with a reproduction. Only the built-in engine has these modes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis.errors import HypothesisWarning
+
+from autodiff import AutodiffError, get_op, op_names
+from verification.expr import Expr, ops_in, to_source
+from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
+from verification.second_check import Mode, SecondRow, check_second
+from verification.strategies import classify_point
+
+__all__ = ["MODES", "SecondConfig", "SecondFinding", "SecondResult", "run_second", "RECORDS_FILE", "COLUMNS"]
+
+MODES: dict[str, tuple[Mode, ...]] = {
+    "rev": (Mode.HESSIAN,),
+    "fwd": (Mode.JVP,),
+    "hvp": (Mode.HVP_REV, Mode.HVP_FWD),
+}
+"""Names accepted by ``--modes`` and the checks each selects."""
+
+RECORDS_FILE = "records_order2.csv"
+COLUMNS = (
+    "expr_id",
+    "expression",
+    "point",
+    "direction",
+    "order",
+    "mode",
+    "method",
+    "entry",
+    "computed",
+    "truth_lo",
+    "truth_hi",
+    "bound",
+    "verdict",
+)
+_DIRECTIONS: tuple[float, ...] = (1.0, -0.5, 2.0, 0.25, -3.0)
+
+
+@dataclass(frozen=True)
+class SecondConfig:
+    """What an order-2 campaign draws and checks."""
+
+    examples: int = 200
+    ops: tuple[str, ...] | None = None
+    max_depth: int = 3
+    n_vars: int = 2
+    seed: int = 0
+    points: int = 2
+    modes: tuple[str, ...] = ("rev", "fwd", "hvp")
+
+    def checks(self) -> frozenset[Mode]:
+        """The modes of :class:`Mode` the ``modes`` names select."""
+        return frozenset(m for name in self.modes for m in MODES[name])
+
+
+@dataclass(frozen=True)
+class SecondFinding:
+    """A wrong entry: the expression, where, what, and a reproduction."""
+
+    expression: str
+    point: tuple[float, ...]
+    direction: tuple[float, ...]
+    row: SecondRow
+    reproduction: str
+
+
+@dataclass
+class SecondResult:
+    """Counts per verdict, per (order, mode) and findings of one campaign."""
+
+    expressions: int = 0
+    points: int = 0
+    records: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    per_mode: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    findings: list[SecondFinding] = field(default_factory=list)
+    shrunk: SecondFinding | None = None
+    errors: list[str] = field(default_factory=list)
+    uncertified: int = 0
+    seconds: float = 0.0
+
+    @property
+    def judged(self) -> int:
+        """Entries with a verdict other than ``unjudged``."""
+        return sum(n for v, n in self.verdicts.items() if v != "unjudged")
+
+
+def direction(n_vars: int, index: int) -> tuple[float, ...]:
+    """The direction ``v`` of case ``index``: exact binary fractions, varied from case to case."""
+    return tuple(_DIRECTIONS[(index + 2 * k) % len(_DIRECTIONS)] for k in range(n_vars))
+
+
+def _usable(tree: Expr, cands: Sequence[tuple[float, ...]], limit: int) -> list[tuple[float, ...]]:
+    found = []
+    for point in cands:
+        if classify_point(tree, point) is None:
+            found.append(point)
+            if len(found) == limit:
+                break
+    return found
+
+
+def reproduction(tree: Expr, point: Sequence[float], v: Sequence[float], mode: Mode) -> str:
+    """Python lines that print the engine's result for ``mode`` at ``point``."""
+    names = [f"x{i}" for i in range(len(point))]
+    called = sorted({op for op in ops_in(tree) if get_op(op).template is None})
+    lines = ["from autodiff import get_op, hessian, hvp, jvp"]
+    lines.extend(f"{name} = get_op({name!r})" for name in called)
+    lines.append(f"f = lambda {', '.join(names)}: {to_source(tree, names)}")
+    lines.append(f"point, v = {list(point)!r}, {list(v)!r}")
+    call = {
+        Mode.HESSIAN: "hessian(f, point)",
+        Mode.HVP_REV: 'hvp(f, point, v, mode="rev")',
+        Mode.HVP_FWD: 'hvp(f, point, v, mode="fwd")',
+        Mode.JVP: "jvp(f, point, v)",
+    }[mode]
+    lines.append(f"print({call})")
+    return "\n".join(lines)
+
+
+def _record(expr_id: int, tree: Expr, point: Sequence[float], v: Sequence[float], row: SecondRow) -> dict[str, Any]:
+    return {
+        "expr_id": expr_id,
+        "expression": to_source(tree),
+        "point": repr(tuple(point)),
+        "direction": repr(tuple(v)),
+        "order": row.mode.order,
+        "mode": row.mode.value,
+        "method": row.method,
+        "entry": ",".join(str(i) for i in row.index),
+        "computed": repr(float(row.computed)),
+        "truth_lo": repr(float(row.truth.lo)),
+        "truth_hi": repr(float(row.truth.hi)),
+        "bound": repr(float(row.bound)),
+        "verdict": row.verdict,
+    }
+
+
+class _Stop(Exception):
+    """Raised by the shrinking run on a case with a wrong entry."""
+
+
+class _Campaign:
+    """The state of one run: its checks, counts, records and findings."""
+
+    def __init__(self, config: SecondConfig) -> None:
+        self.config = config
+        self.checks = config.checks()
+        self.result = SecondResult()
+        self.rows: list[dict[str, Any]] = []
+
+    def check(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
+        """The chosen modes' rows at one point (None: the truth could not be certified)."""
+        rows = check_second(tree, point, v)
+        return None if rows is None else [r for r in rows if r.mode in self.checks]
+
+    def guarded(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
+        try:
+            return self.check(tree, point, v)
+        except (AutodiffError, ArithmeticError, ValueError, TypeError) as exc:
+            # the point is defined and finite to first order: a raising second-order method is a failure
+            self.result.errors.append(f"{to_source(tree)} at {point!r}: {type(exc).__name__}: {exc}")
+            return []
+
+    def body(self, case: Case) -> None:
+        """Check one drawn case at its usable points."""
+        tree, cands = case
+        result = self.result
+        index = result.expressions
+        result.expressions += 1
+        v = direction(self.config.n_vars, index)
+        for point in _usable(tree, cands, self.config.points):
+            rows = self.guarded(tree, point, v)
+            if rows is None:
+                result.uncertified += 1
+                continue
+            result.points += 1
+            for row in rows:
+                self.count(index, tree, point, v, row)
+
+    def count(self, index: int, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], row: SecondRow) -> None:
+        result = self.result
+        result.verdicts[row.verdict] += 1
+        result.per_mode[(row.mode.order, row.mode.value, row.verdict)] += 1
+        self.rows.append(_record(index, tree, point, v, row))
+        if row.verdict in _WRONG:
+            repro = reproduction(tree, point, v, row.mode)
+            result.findings.append(SecondFinding(to_source(tree), point, v, row, repro))
+
+
+_WRONG = ("bug", "exception_mismatch")
+
+
+def run_second(config: SecondConfig, write: Callable[[str, str], None] | None = None) -> SecondResult:
+    """Run the campaign; with ``write``, hand it ``records_order2.csv`` (one CSV row per judged entry) to store."""
+    names = tuple(config.ops) if config.ops is not None else op_names()
+    strategy = case_strategy(names, n_vars=config.n_vars, max_depth=config.max_depth, candidates=2 * config.points)
+    campaign = _Campaign(config)
+    result = campaign.result
+    start = time.perf_counter()
+    seed = hypothesis_seed(config.seed, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HypothesisWarning)  # the repr of a deep expression strategy
+        run_cases(strategy, campaign.body, seed=seed, max_examples=config.examples, shrink=False)
+        if result.findings:
+            result.shrunk = _shrink(strategy, seed, config, campaign.check)
+    result.records = len(campaign.rows)
+    result.seconds = time.perf_counter() - start
+    if write is not None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS))
+        writer.writeheader()
+        writer.writerows(campaign.rows)
+        write(RECORDS_FILE, buffer.getvalue())
+    return result
+
+
+def _shrink(strategy: Any, seed: int, config: SecondConfig, check: Any) -> SecondFinding | None:
+    """The smallest case Hypothesis finds with a wrong entry (same seed, shrinking on)."""
+    last: list[SecondFinding] = []
+
+    def body(case: Case) -> None:
+        tree, cands = case
+        v = direction(config.n_vars, 0)
+        for point in _usable(tree, cands, config.points):
+            for row in check(tree, point, v) or ():
+                if row.verdict in _WRONG:
+                    repro = reproduction(tree, point, v, row.mode)
+                    last.append(SecondFinding(to_source(tree), point, v, row, repro))
+                    raise _Stop
+
+    try:
+        run_cases(strategy, body, seed=seed, max_examples=config.examples, shrink=True)
+    except _Stop:
+        return last[-1] if last else None
+    return None
