@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 from pathlib import Path
 
+from runstore import RunDir, RunKind, Status
 from verification.detection import ENGINE_TARGET
 from verification.errors import UsageError
 
@@ -41,30 +43,33 @@ def run_order2_table(args: argparse.Namespace, targets: tuple[str, ...] | None, 
     print(f"gradproof mutate --order 2: {len(mutants)} mutants, up to {examples} expressions each -> {out}")
     short = {m: m.replace("_f64", "/64").replace("_hp", "/hp") for m in ORDER2_METHODS}
     print(f"{'mutant':<24}" + "".join(f"{short[m]:>12}" for m in ORDER2_METHODS))
-    survivors, false_alarms = [], []
-    rows = []
-    for mutant in mutants:
-        o = run_order2_mutant(mutant, examples=examples, seed=args.seed)
-        cells = [str(o.killed_at[m]) if m in o.killed_at else "-" for m in ORDER2_METHODS]
-        print(f"{o.mutant:<24}" + "".join(f"{c:>12}" for c in cells))
-        if not o.killed_by(SECOND_ORDER_METHODS):
-            survivors.append(o.mutant)
-        if o.killed_by([m for m in ORDER2_METHODS if m not in SECOND_ORDER_METHODS]):
-            false_alarms.append(o.mutant)
-        rows.append(
-            {
-                "mutant": o.mutant,
-                "target": o.target,
-                "kind": o.kind,
-                "expressions": o.tried,
-                "seconds": round(o.seconds, 3),
-                **{m: o.killed_at.get(m, "") for m in ORDER2_METHODS},
-            }
-        )
-    with open(out / TABLE_FILE, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+    with RunDir.create(out, RunKind.MUTATION, {"order": 2, "seed": args.seed, "examples": examples}) as run:
+        survivors, false_alarms = [], []
+        rows = []
+        for mutant in mutants:
+            o = run_order2_mutant(mutant, examples=examples, seed=args.seed)
+            cells = [str(o.killed_at[m]) if m in o.killed_at else "-" for m in ORDER2_METHODS]
+            print(f"{o.mutant:<24}" + "".join(f"{c:>12}" for c in cells))
+            if not o.killed_by(SECOND_ORDER_METHODS):
+                survivors.append(o.mutant)
+            if o.killed_by([m for m in ORDER2_METHODS if m not in SECOND_ORDER_METHODS]):
+                false_alarms.append(o.mutant)
+            rows.append(
+                {
+                    "mutant": o.mutant,
+                    "target": o.target,
+                    "kind": o.kind,
+                    "expressions": o.tried,
+                    "seconds": round(o.seconds, 3),
+                    **{m: o.killed_at.get(m, "") for m in ORDER2_METHODS},
+                }
+            )
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+        run.write_text(TABLE_FILE, buffer.getvalue())
+        run.finish(Status.FINISHED, survivors=survivors, false_alarms=false_alarms)
     print("cells: the expression (1-based) at which the method first called the mutant wrong; - never")
     print(f"killed by a second-order method: {len(mutants) - len(survivors)}/{len(mutants)}")
     if false_alarms:
