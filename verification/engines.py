@@ -88,6 +88,8 @@ def resolve_engine(spec: str) -> Engine:
     * ``gradproof`` / ``builtin``: the built-in engine;
     * ``mutant:NAME``: the built-in engine with one mutant of
       :mod:`verification.mutants` (a wrong rule, or a traversal fault);
+    * ``jax``, ``autograd``, ``tinygrad``: a framework adapter (see
+      :mod:`verification.frameworks`);
     * ``torch``, ``module:Class`` or ``path/to/file.py:Class``: a foreign engine
       (see :mod:`verification.foreign`).
 
@@ -99,7 +101,12 @@ def resolve_engine(spec: str) -> Engine:
         from verification.mutants import mutant_engine
 
         return mutant_engine(spec[len("mutant:") :])
+    from verification.frameworks import framework_engine
+
+    engine: Engine | None = framework_engine(spec)  # jax, autograd, tinygrad; torch with custom ops
+    if engine is not None:
+        return engine
     from verification.foreign import load_engine
 
-    engine: Engine = load_engine(spec)
+    engine = load_engine(spec)
     return engine

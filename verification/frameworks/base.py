@@ -1,0 +1,208 @@
+"""The engine protocol for a tensor framework: spellings compiled once, float64 gradients, probing, snippets.
+
+A framework engine runs an expression tree as the framework's users write
+code: each op through its spelling (:mod:`verification.frameworks.spellings`,
+or the user's own function for a custom op), constants as float64 scalars,
+a repeated subexpression computed once and used twice. Subclasses say how to
+import the framework, make a float64 scalar, take value and gradient of a
+function, and how a snippet calls it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autodiff import AutodiffError, Op, get_op, in_domain
+from verification.engines import Evaluation
+from verification.errors import UsageError
+from verification.expr import Apply, Const, Expr, Var, ops_in, variables
+from verification.foreign import assignments
+from verification.frameworks.custom import CustomOp, customs_for
+from verification.frameworks.spellings import spellings
+from verification.strategies import parameter_values
+
+__all__ = ["FrameworkEngine", "FrameworkProbe", "compile_form", "probe_ops"]
+
+_PROBE_INPUTS = (0.75, 1.5, -0.75, -1.5, 2.5, 0.25)
+
+
+@dataclass(frozen=True)
+class FrameworkProbe:
+    """What probing found: supported ops, why the others are not, kink conventions, and known limits."""
+
+    supported: tuple[str, ...]
+    unsupported: dict[str, str]
+    kink_conventions: dict[str, float]
+    limits: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """A few human lines."""
+        lines = [f"supported ops ({len(self.supported)}): {', '.join(self.supported) or 'none'}"]
+        if self.unsupported:
+            lines.append("not supported: " + "; ".join(f"{k} ({v})" for k, v in self.unsupported.items()))
+        for op, g in self.kink_conventions.items():
+            lines.append(f"kink convention: {op}'(0) = {g!r}")
+        lines.extend(f"limit: {text}" for text in self.limits)
+        return "\n".join(lines)
+
+
+def compile_form(template: str, arity: int, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """The callable a spelling stands for: ``(a0, ..., c) -> template`` evaluated in ``namespace``."""
+    args = [f"a{i}" for i in range(arity)]
+    body = template.format(*args, c="c")
+    fn: Callable[..., Any] = eval(f"lambda {', '.join([*args, 'c=None'])}: {body}", dict(namespace))
+    return fn
+
+
+def _probe_case(op: Op) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """Inputs inside the op's domain (and parameters) at which to try it."""
+    choices = list(op.param_examples) or parameter_values(op)
+    for params in choices or [()]:
+        doms = op.domains(params)
+        inputs = []
+        for dom in doms:
+            found = next((x for x in _PROBE_INPUTS if in_domain(dom, x)), None)
+            if found is None:
+                break
+            inputs.append(found)
+        if len(inputs) == op.arity:
+            return tuple(inputs), tuple(params)
+    return None
+
+
+class FrameworkEngine:
+    """Base of the framework adapters; see the module doc."""
+
+    name = ""
+    framework = ""
+    install_hint = ""
+    limits: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        try:
+            self.ns: dict[str, Any] = self.namespace()
+        except ImportError as exc:
+            raise UsageError(f"--engine {self.name} needs {self.framework}: {self.install_hint} ({exc})") from None
+        self.customs: tuple[CustomOp, ...] = customs_for(self.framework)
+        self.templates: dict[str, str] = spellings(self.framework)
+        for custom in self.customs:
+            self.ns[custom.ident] = custom.fn
+            self.templates[custom.name] = custom.template()
+        self.forms: dict[str, Callable[..., Any]] = {}
+        for op_name, template in self.templates.items():
+            try:
+                op = get_op(op_name)
+            except AutodiffError:
+                continue  # a spelling of an op this process has not registered
+            self.forms[op_name] = compile_form(template, op.arity, self.ns)
+        self.probe = probe_ops(self, tuple(self.forms), self.limits)
+        if not self.probe.supported:
+            raise UsageError(f"{self.name} runs none of the ops gradproof knows: {self.probe.describe()}")
+
+    # --- what a subclass provides -------------------------------------------------
+
+    def namespace(self) -> dict[str, Any]:
+        """Import the framework; the names its spellings use (raises ImportError when it is missing)."""
+        raise NotImplementedError
+
+    def constant(self, c: float) -> Any:
+        """A float64 scalar of the framework."""
+        raise NotImplementedError
+
+    def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float], used: Sequence[int]) -> tuple[Any, list[Any]]:
+        """Value of ``fn(*leaves)`` and its partial w.r.t. each leaf (0 for those not in ``used``)."""
+        raise NotImplementedError
+
+    def preamble(self) -> list[str]:
+        """Snippet lines importing the framework."""
+        raise NotImplementedError
+
+    def call_lines(self, names: Sequence[str], point: Sequence[float]) -> list[str]:
+        """Snippet lines computing ``value`` and ``grads`` of ``f`` at ``point``."""
+        raise NotImplementedError
+
+    # --- the engine protocol -------------------------------------------------------
+
+    def supported_ops(self) -> frozenset[str]:
+        return frozenset(self.probe.supported)
+
+    def build(self, tree: Expr, leaves: Sequence[Any]) -> Any:
+        """The tree in framework code on ``leaves``; a repeated subtree is computed once."""
+        memo: dict[Expr, Any] = {}
+
+        def ev(node: Expr) -> Any:
+            if isinstance(node, Var):
+                return leaves[node.index]
+            if isinstance(node, Const):
+                return self.constant(node.value)
+            if node not in memo:
+                memo[node] = self.forms[node.op](*(ev(a) for a in node.args), *node.params)
+            return memo[node]
+
+        return ev(tree)
+
+    def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
+        used = variables(tree)
+        try:
+            value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point, used)
+            result = Evaluation(value=_scalar(value), grads=tuple(_scalar(g) for g in grads))
+        except Exception as exc:  # whatever the framework raises is an outcome to record
+            return Evaluation(error=f"{type(exc).__name__}: {str(exc).strip()}")
+        return result
+
+    def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
+        """A few lines of the framework's own code reproducing ``tree`` at ``point`` (shared subtrees bound once)."""
+        names = [f"x{i}" for i in range(len(point))]
+        used = set(ops_in(tree))
+        lines = [*self.preamble()]
+        for custom in self.customs:
+            if custom.name in used:
+                lines.extend(custom.import_lines())
+        lines.append(f"def f({', '.join(names)}):")
+        lines.extend(f"    {line}" for line in assignments(tree, names, self.templates))
+        lines.append("    return y")
+        lines.extend(self.call_lines(names, point))
+        lines.append("print(float(value), [float(g) for g in grads])")
+        return "\n".join(lines)
+
+
+def probe_ops(engine: Any, names: Sequence[str], limits: tuple[str, ...] = ()) -> FrameworkProbe:
+    """Try each op alone inside its domain (and at its kinks) with ``engine``: which ops really run."""
+    supported: list[str] = []
+    unsupported: dict[str, str] = {}
+    kinks: dict[str, float] = {}
+    for op_name in names:
+        op = get_op(op_name)
+        case = _probe_case(op)
+        if case is None:
+            unsupported[op_name] = "no probe point in its domain"
+            continue
+        inputs, params = case
+        tree = Apply(op_name, tuple(Var(i) for i in range(op.arity)), params)
+        r = engine.evaluate(tree, inputs)
+        if not r.ok:
+            unsupported[op_name] = str(r.error).split("\n")[0][:100]
+        elif r.grads is None or not all(math.isfinite(v) for v in (r.value, *r.grads)):
+            unsupported[op_name] = f"gave non-numbers: value {r.value!r}, gradient {r.grads!r}"
+        else:
+            supported.append(op_name)
+            for kink in op.kinks:
+                at = list(inputs)
+                at[kink.input] = kink.at
+                k = engine.evaluate(tree, at)
+                if k.ok and k.grads is not None:
+                    kinks[op_name] = k.grads[kink.input]
+    return FrameworkProbe(tuple(supported), unsupported, kinks, limits)
+
+
+def _scalar(x: Any) -> float:
+    """A float from a framework scalar (0-d array, tensor, numpy or Python number)."""
+    if isinstance(x, bool):
+        raise TypeError(f"expected a number, got {x!r}")
+    if hasattr(x, "item") and callable(x.item):
+        x = x.item()
+    return float(x)
+
