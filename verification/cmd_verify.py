@@ -19,6 +19,7 @@ from autodiff import AutodiffError, Op, get_op, op_names
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
 from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
+from verification.frameworks.verify import add_custom_arguments, check_customs, prepare_custom
 from verification.parallel import ordered_map
 from verification.plugins import load_plugins
 from verification.records import RUN_FILE, versions, write_json
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the accuracy report (Markdown, HTML, CSV) into RUN_DIR/report when the campaign ends",
     )
+    add_custom_arguments(parser)
 
 
 def _at_least(name: str, value: int, lowest: int) -> int:
@@ -121,9 +123,13 @@ def run(args: argparse.Namespace) -> int:
     jobs = _at_least("--jobs", args.jobs, 1) if args.jobs is not None else (os.cpu_count() or 1)
     plugins = tuple(args.plugin)
     load_plugins(plugins)
+    prepare_custom(args)
     engine = resolve_engine(args.engine)
     ops = _ops(args.ops, engine)
     out = _out_dir(args.out)
+    if not getattr(engine, "fork_safe", True) and jobs > 1:
+        print(f"{engine.name} cannot run in forked worker processes (its runtime is multithreaded): one process")
+        jobs = 1
     if args.per_op:
         return _per_op(args, engine, ops, out, jobs)
     config = CampaignConfig(
@@ -142,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     probe = getattr(engine, "probe", None)
     if probe is not None:  # a foreign engine: say what probing found
         print(probe.describe())
+    custom_status = check_customs(engine, out, points=args.custom_points, seed=args.seed)
     result = run_campaign(config, out, jobs=jobs)
     _summary(result, jobs)
     if args.report:
@@ -155,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    return 1 if result.bugs else 0
+    return 1 if result.bugs or custom_status else 0
 
 
 def _summary(result: CampaignResult, jobs: int) -> None:

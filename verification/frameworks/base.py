@@ -37,6 +37,7 @@ class FrameworkProbe:
     unsupported: dict[str, str]
     kink_conventions: dict[str, float]
     limits: tuple[str, ...] = field(default=())
+    flushes_subnormals: bool = False
 
     def describe(self) -> str:
         """A few human lines."""
@@ -46,6 +47,11 @@ class FrameworkProbe:
         for op, g in self.kink_conventions.items():
             lines.append(f"kink convention: {op}'(0) = {g!r}")
         lines.extend(f"limit: {text}" for text in self.limits)
+        if self.flushes_subnormals:
+            lines.append(
+                "limit: results below 2.2250738585072014e-308 (subnormal) are flushed to zero; "
+                "per-op checks judge them with that absolute floor"
+            )
         return "\n".join(lines)
 
 
@@ -80,6 +86,8 @@ class FrameworkEngine:
     framework = ""
     install_hint = ""
     limits: tuple[str, ...] = ()
+    fork_safe = True
+    """Whether worker processes forked after the engine ran may use it."""
 
     def __init__(self) -> None:
         try:
@@ -195,7 +203,11 @@ def probe_ops(engine: Any, names: Sequence[str], limits: tuple[str, ...] = ()) -
                 k = engine.evaluate(tree, at)
                 if k.ok and k.grads is not None:
                     kinks[op_name] = k.grads[kink.input]
-    return FrameworkProbe(tuple(supported), unsupported, kinks, limits)
+    flush = False
+    if "mul" in supported:  # 2**-1000 * 2**-50 is the subnormal 2**-1050 in IEEE float64
+        r = engine.evaluate(Apply("mul", (Var(0), Var(1))), (2.0**-1000, 2.0**-50))
+        flush = r.ok and r.value == 0.0
+    return FrameworkProbe(tuple(supported), unsupported, kinks, limits, flush)
 
 
 def _scalar(x: Any) -> float:

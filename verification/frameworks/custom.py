@@ -153,8 +153,13 @@ def resolve_target(target: str) -> tuple[Any, str]:
     return obj, target
 
 
-def load_custom(target: str, *, spec: str, framework: str, domain: Sequence[Domain] | None = None) -> Op:
-    """Register the function ``target`` names as a custom op of ``framework`` defined by ``spec``."""
+def load_custom(target: str, *, spec: str, framework: str, domain: Domain | None = None) -> Op:
+    """Register the function ``target`` names as a custom op of ``framework`` defined by ``spec``.
+
+    ``domain`` (all reals by default) holds for every input.
+    """
+    from verification.frameworks.specop import parse_spec
+
     if framework not in FRAMEWORKS:
         raise UsageError(f"--custom needs a framework engine ({', '.join(FRAMEWORKS)}), not {framework!r}")
     obj, origin = resolve_target(target)
@@ -162,4 +167,5 @@ def load_custom(target: str, *, spec: str, framework: str, domain: Sequence[Doma
     if name in op_names() and f"{framework}:{name}" not in _CUSTOM:
         get_op(name)  # a built-in or plugin op of that name: keep it, and name the custom one apart
         name = f"{name}_custom"
-    return custom_op(name, spec=spec, domain=domain, origin=origin, **{framework: obj})
+    domains = None if domain is None else (domain,) * len(parse_spec(spec)[1])
+    return custom_op(name, spec=spec, domain=domains, origin=origin, **{framework: obj})

@@ -17,6 +17,7 @@ class JaxEngine(FrameworkEngine):
     name = "jax"
     framework = "jax"
     install_hint = "pip install 'gradproof[jax]' (the CPU build of jax and jaxlib)"
+    fork_safe = False  # XLA's thread pools deadlock in a forked child
 
     def namespace(self) -> dict[str, Any]:
         jax: Any = importlib.import_module("jax")
