@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from autodiff import Domain, Kink, Op, get_op, op_names, unregister
 from verification.errors import UsageError
 from verification.plugins import import_file
 
-__all__ = ["FRAMEWORKS", "CustomOp", "custom_op", "customs_for", "load_custom", "remove_custom", "resolve_target"]
+__all__ = ["FRAMEWORKS", "CustomOp", "custom_op", "customs_for", "load_custom", "origin_of", "remove_custom", "resolve_target"]
 
 FRAMEWORKS = ("torch", "jax", "autograd", "tinygrad")
 
@@ -71,10 +72,15 @@ class CustomOp:
         return [f"from {module} import {attr}"]
 
 
-def _origin(fn: Any, name: str) -> str:
-    """How a snippet finds ``fn``: its module, or its file when it came from a plugin file."""
-    attr = getattr(fn, "__name__", name)
+def origin_of(fn: Any, name: str) -> str:
+    """How a snippet finds ``fn``: ``module:attr`` (its file when it came from a plugin file), or ``:name``."""
     module = getattr(fn, "__module__", "") or ""
+    attr = getattr(fn, "__name__", "")
+    found = sys.modules.get(module)
+    if found is not None and getattr(found, attr, None) is not fn:  # e.g. a custom_vjp of a lambda
+        attr = next((a for a, v in vars(found).items() if v is fn and a.isidentifier()), "")
+    if not attr.isidentifier():
+        return f":{name}"
     if not module or module.startswith("gradproof_") or module == "__main__":
         try:
             return f"{inspect.getsourcefile(fn)}:{attr}"
@@ -117,7 +123,7 @@ def custom_op(
     for framework, fn in functions.items():
         if not callable(fn):
             raise UsageError(f"custom op {name!r}: {framework}= is not callable ({type(fn).__name__})")
-        where = origin or _origin(fn, name)
+        where = origin or origin_of(fn, name)
         _CUSTOM[f"{framework}:{name}"] = CustomOp(name, framework, fn, where, op)
     return op
 
