@@ -30,7 +30,7 @@ class AutogradEngine(FrameworkEngine):
         return self._np.float64(c)
 
     def value_and_grads(
-        self, fn: Callable[..., Any], point: Sequence[float], used: Sequence[int]
+        self, fn: Callable[..., Any], point: Sequence[float]
     ) -> tuple[Any, list[Any]]:
         leaves = tuple(self._np.float64(p) for p in point)
         value, grads = self._value_and_grad(lambda xs: fn(*xs))(leaves)

@@ -18,7 +18,7 @@ from typing import Any
 from autodiff import AutodiffError, Op, get_op, in_domain
 from verification.engines import Evaluation
 from verification.errors import UsageError
-from verification.expr import Apply, Const, Expr, Var, ops_in, variables
+from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.foreign import assignments
 from verification.frameworks.custom import CustomOp, customs_for
 from verification.frameworks.spellings import spellings
@@ -120,8 +120,8 @@ class FrameworkEngine:
         """A float64 scalar of the framework."""
         raise NotImplementedError
 
-    def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float], used: Sequence[int]) -> tuple[Any, list[Any]]:
-        """Value of ``fn(*leaves)`` and its partial w.r.t. each leaf (0 for those not in ``used``)."""
+    def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float]) -> tuple[Any, list[Any]]:
+        """Value of ``fn(*leaves)`` at ``point`` and its partial w.r.t. each leaf."""
         raise NotImplementedError
 
     def preamble(self) -> list[str]:
@@ -153,9 +153,8 @@ class FrameworkEngine:
         return ev(tree)
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
-        used = variables(tree)
         try:
-            value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point, used)
+            value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point)
             result = Evaluation(value=_scalar(value), grads=tuple(_scalar(g) for g in grads))
         except Exception as exc:  # whatever the framework raises is an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {str(exc).strip()}")

@@ -32,7 +32,7 @@ class JaxEngine(FrameworkEngine):
         return self._jnp.asarray(c, dtype=self._jnp.float64)
 
     def value_and_grads(
-        self, fn: Callable[..., Any], point: Sequence[float], used: Sequence[int]
+        self, fn: Callable[..., Any], point: Sequence[float]
     ) -> tuple[Any, list[Any]]:
         leaves = [self.constant(float(p)) for p in point]
         value, grads = self._jax.value_and_grad(fn, argnums=tuple(range(len(point))))(*leaves)
