@@ -58,7 +58,7 @@ PLANTED = [
 def test_planted_custom_op_is_wrong_shrunk_and_reproduced(
     custom: list[str], framework: str, attr: str, shrunk_to: float
 ) -> None:
-    check, engine = _check(custom, framework, attr, SOFTPLUS)
+    check, _ = _check(custom, framework, attr, SOFTPLUS)
     assert not check.ok and set(check.severities()) == {"wrong"}
     (finding,) = check.shrunk
     assert finding.point == (shrunk_to,)

@@ -97,9 +97,8 @@ def assert_gradient_certified(
     """
     from verification.frameworks import custom_op, framework_engine, remove_custom
     from verification.frameworks.check import check_op
-    from verification.frameworks.specop import parse_domain, parse_spec
-
     from verification.frameworks.custom import origin_of
+    from verification.frameworks.specop import parse_domain, parse_spec
 
     base = origin_of(fn, "custom_op").rpartition(":")[2]
     name = base if base not in op_names() else f"certified_{len(op_names())}"

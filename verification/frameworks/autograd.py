@@ -12,7 +12,7 @@ __all__ = ["AutogradEngine"]
 
 
 class AutogradEngine(FrameworkEngine):
-    """``autograd.numpy`` spellings (``expit`` for sigmoid, ``maximum(x, 0.0)`` for relu); a tree is a function of a tuple."""
+    """``autograd.numpy`` spellings (``expit`` is sigmoid, ``maximum(x, 0.0)`` relu), differentiated by autograd."""
 
     name = "autograd"
     framework = "autograd"
@@ -29,9 +29,7 @@ class AutogradEngine(FrameworkEngine):
     def constant(self, c: float) -> Any:
         return self._np.float64(c)
 
-    def value_and_grads(
-        self, fn: Callable[..., Any], point: Sequence[float]
-    ) -> tuple[Any, list[Any]]:
+    def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float]) -> tuple[Any, list[Any]]:
         leaves = tuple(self._np.float64(p) for p in point)
         value, grads = self._value_and_grad(lambda xs: fn(*xs))(leaves)
         return value, list(grads)

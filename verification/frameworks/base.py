@@ -216,4 +216,3 @@ def _scalar(x: Any) -> float:
     if hasattr(x, "item") and callable(x.item):
         x = x.item()
     return float(x)
-

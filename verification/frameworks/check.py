@@ -36,8 +36,34 @@ CHECK_CAP_BITS = 8192
 """Interval precision cap for one op (certifies ``log(1 + exp(x))`` down to about x = -5600)."""
 
 _MAGNITUDES = (
-    0.0, 5e-324, 2.2250738585072014e-308, 1e-300, 1e-30, 1e-16, 1e-8, 1e-4, 0.1, 0.5, 1.0, 2.0, 3.0, 10.0,
-    20.0, 30.0, 40.0, 100.0, 700.0, 709.78, 710.0, 745.0, 1e3, 1e5, 1e10, 1e100, 1e300, 1.7976931348623157e308,
+    0.0,
+    5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    1e-30,
+    1e-16,
+    1e-8,
+    1e-4,
+    0.1,
+    0.5,
+    1.0,
+    2.0,
+    3.0,
+    10.0,
+    20.0,
+    30.0,
+    40.0,
+    100.0,
+    700.0,
+    709.78,
+    710.0,
+    745.0,
+    1e3,
+    1e5,
+    1e10,
+    1e100,
+    1e300,
+    1.7976931348623157e308,
 )
 SPECIAL_POINTS: tuple[float, ...] = tuple(sorted({s * m for m in _MAGNITUDES for s in (1.0, -1.0)}))
 """Inputs tried on every op besides the random bit patterns (both signs of each magnitude)."""
@@ -61,10 +87,11 @@ class OpFinding:
         """One line: where, what the engine gave, the truth, ULPs."""
         at = ", ".join(repr(p) for p in self.point)
         if self.error is not None:
-            return f"{self.severity} at x = {at}: the engine raised {self.error} (true derivative {self.true_grad!r})"
+            return f"{self.severity} at x = {at}: the engine raised {self.error} (true partial {self.true_grad!r})"
         return (
             f"{self.severity} at x = {at}: d/dx{self.variable} = {self.grad!r}, true {self.true_grad!r} "
-            f"({self.ulps:.3g} ULPs, {bits_of_error(self.ulps):.1f} bits); value {self.value!r}, true {self.true_value!r}"
+            f"({self.ulps:.3g} ULPs, {bits_of_error(self.ulps):.1f} bits); "
+            f"value {self.value!r}, true {self.true_value!r}"
         )
 
 
@@ -223,7 +250,9 @@ def _kinks(op: Op, engine: Engine, tree: Apply, ref: Reference, cap_bits: int) -
         g = _float(ev.grads[kink.input]) if ev.ok and ev.grads is not None else math.nan
         floor = underflow_floor(engine)
         if not lo - op_bound(lo, floor) <= g <= hi + op_bound(hi, floor):
-            out.append(f"at the kink x{kink.input} = {kink.at!r} the engine's partial {g!r} is outside [{lo!r}, {hi!r}]")
+            out.append(
+                f"at the kink x{kink.input} = {kink.at!r} the engine's partial {g!r} is outside [{lo!r}, {hi!r}]"
+            )
     return out
 
 

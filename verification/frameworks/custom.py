@@ -27,7 +27,16 @@ from autodiff import Domain, Kink, Op, get_op, op_names, unregister
 from verification.errors import UsageError
 from verification.plugins import import_file
 
-__all__ = ["FRAMEWORKS", "CustomOp", "custom_op", "customs_for", "load_custom", "origin_of", "remove_custom", "resolve_target"]
+__all__ = [
+    "FRAMEWORKS",
+    "CustomOp",
+    "custom_op",
+    "customs_for",
+    "load_custom",
+    "origin_of",
+    "remove_custom",
+    "resolve_target",
+]
 
 FRAMEWORKS = ("torch", "jax", "autograd", "tinygrad")
 
@@ -149,7 +158,9 @@ def resolve_target(target: str) -> tuple[Any, str]:
     except UsageError:
         raise
     except Exception as exc:  # a user's module may raise anything while importing
-        raise UsageError(f"--custom {target!r}: importing {module_part!r} failed: {type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            f"--custom {target!r}: importing {module_part!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
     try:
         obj = getattr(module, attr)
     except AttributeError:

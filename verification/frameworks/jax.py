@@ -31,9 +31,7 @@ class JaxEngine(FrameworkEngine):
     def constant(self, c: float) -> Any:
         return self._jnp.asarray(c, dtype=self._jnp.float64)
 
-    def value_and_grads(
-        self, fn: Callable[..., Any], point: Sequence[float]
-    ) -> tuple[Any, list[Any]]:
+    def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float]) -> tuple[Any, list[Any]]:
         leaves = [self.constant(float(p)) for p in point]
         value, grads = self._jax.value_and_grad(fn, argnums=tuple(range(len(point))))(*leaves)
         return value, list(grads)

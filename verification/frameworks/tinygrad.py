@@ -44,9 +44,7 @@ class TinygradEngine(FrameworkEngine):
     def constant(self, c: float) -> Any:
         return self._tensor(c, dtype=self._f64)
 
-    def value_and_grads(
-        self, fn: Callable[..., Any], point: Sequence[float]
-    ) -> tuple[Any, list[Any]]:
+    def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float]) -> tuple[Any, list[Any]]:
         leaves = [self.constant(float(p)) for p in point]
         y = fn(*leaves)
         return y.item(), [g.item() for g in y.gradient(*leaves)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autodiff import get_op
+from verification.expr import Expr, ops_in
 from verification.foreign import TORCH_SOURCE, TorchEngine, assignments
 from verification.frameworks.base import FrameworkProbe, compile_form, probe_ops
 from verification.frameworks.custom import customs_for
@@ -27,11 +27,8 @@ class TorchCustomEngine(TorchEngine):
     def supported_ops(self) -> frozenset[str]:
         return frozenset(self.probe.supported)
 
-    def reproduction(self, tree: object, point: Sequence[float]) -> str:
+    def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
         """PyTorch code reproducing ``tree`` at ``point``, importing the custom ops it uses."""
-        from verification.expr import Expr, ops_in
-
-        assert isinstance(tree, Expr.__args__)  # type: ignore[attr-defined]
         names = [f"x{i}" for i in range(len(point))]
         used = set(ops_in(tree))
         lines = ["import torch"]
@@ -42,5 +39,4 @@ class TorchCustomEngine(TorchEngine):
         lines += assignments(tree, names, self.templates)
         lines.append(f"grads = torch.autograd.grad(y, [{', '.join(names)}], allow_unused=True)")
         lines.append("print(y.item(), [None if g is None else g.item() for g in grads])")
-        _ = get_op
         return "\n".join(lines)

@@ -38,7 +38,9 @@ def add_custom_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--spec", metavar="FORMULA", help='what --custom computes, in sympy, e.g. "log(1 + exp(x))"')
     parser.add_argument(
-        "--domain", metavar="RANGE", help="where --custom is defined when not on all reals, e.g. 'x > 0' or '-1 < x < 1'"
+        "--domain",
+        metavar="RANGE",
+        help="where --custom is defined when not on all reals, e.g. 'x > 0' or '-1 < x < 1'",
     )
     parser.add_argument(
         "--custom-points", type=int, default=1000, help="random float64 bit patterns per custom op check (1000)"
