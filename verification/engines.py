@@ -103,7 +103,7 @@ def resolve_engine(spec: str) -> Engine:
         return mutant_engine(spec[len("mutant:") :])
     from verification.frameworks import framework_engine
 
-    engine: Engine | None = framework_engine(spec)  # jax, autograd, tinygrad; torch with custom ops
+    engine: Engine | None = framework_engine(spec)  # jax, autograd, tinygrad, torch
     if engine is not None:
         return engine
     from verification.foreign import load_engine

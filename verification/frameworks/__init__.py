@@ -1,8 +1,8 @@
 """Tensor frameworks as engines under test (JAX, HIPS autograd, tinygrad), and users' own framework ops.
 
 ``framework_engine(spec)`` is the hook :func:`verification.engines.resolve_engine`
-calls: it returns the adapter for ``jax``, ``autograd`` or ``tinygrad`` (and
-for ``torch`` when custom torch ops are declared), or None for any other spec.
+calls: it returns the adapter for ``jax``, ``autograd``, ``tinygrad`` or ``torch``
+(the torch engine with probing and custom ops), or None for any other spec.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def framework_engine(spec: str) -> Any:
         from verification.frameworks.tinygrad import TinygradEngine
 
         return TinygradEngine()
-    if spec == "torch" and customs_for("torch"):
+    if spec == "torch":
         from verification.frameworks.torch import TorchCustomEngine
 
         return TorchCustomEngine()

@@ -20,11 +20,11 @@ from verification.engines import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.foreign import assignments
-from verification.frameworks.custom import CustomOp, customs_for
+from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spellings
 from verification.strategies import parameter_values
 
-__all__ = ["FrameworkEngine", "FrameworkProbe", "compile_form", "probe_ops"]
+__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "compile_form", "probe_ops"]
 
 _PROBE_INPUTS = (0.75, 1.5, -0.75, -1.5, 2.5, 0.25)
 
@@ -79,6 +79,53 @@ def _probe_case(op: Op) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     return None
 
 
+class OpForms(dict[str, Callable[..., Any]]):
+    """An engine's callable per op: the framework's spellings, compiled once, and its custom ops.
+
+    A custom op is looked up in the registry on every access, so an engine
+    built before a custom op was declared (or redeclared) still runs the
+    function declared now; ``templates`` holds the source of each form.
+    """
+
+    def __init__(self, framework: str, templates: dict[str, str], namespace: dict[str, Any]) -> None:
+        super().__init__()
+        self.framework = framework
+        self.namespace = namespace
+        self.templates = dict(templates)
+        self._customs: dict[str, CustomOp] = {}
+        for op_name, template in templates.items():
+            try:
+                op = get_op(op_name)
+            except AutodiffError:
+                continue  # a spelling of an op this process has not registered
+            super().__setitem__(op_name, compile_form(template, op.arity, namespace))
+        for custom in customs_for(framework):
+            self._adopt(custom)
+
+    def _adopt(self, custom: CustomOp) -> None:
+        self._customs[custom.name] = custom
+        self.templates[custom.name] = custom.template()
+        scope = {**self.namespace, custom.ident: custom.fn}
+        super().__setitem__(custom.name, compile_form(custom.template(), custom.op.arity, scope))
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        custom = current_custom(self.framework, name)
+        if custom is not None and self._customs.get(name) is not custom:
+            self._adopt(custom)
+        return super().__getitem__(name)
+
+    def customs(self) -> tuple[CustomOp, ...]:
+        """The custom ops of this framework declared now."""
+        return customs_for(self.framework)
+
+    def import_lines(self, ops: set[str]) -> list[str]:
+        """Snippet lines importing the custom ops among ``ops``."""
+        lines: list[str] = []
+        for name in sorted(ops & set(self._customs)):
+            lines.extend(self._customs[name].import_lines())
+        return lines
+
+
 class FrameworkEngine:
     """Base of the framework adapters; see the module doc."""
 
@@ -94,18 +141,8 @@ class FrameworkEngine:
             self.ns: dict[str, Any] = self.namespace()
         except ImportError as exc:
             raise UsageError(f"--engine {self.name} needs {self.framework}: {self.install_hint} ({exc})") from None
-        self.customs: tuple[CustomOp, ...] = customs_for(self.framework)
-        self.templates: dict[str, str] = spellings(self.framework)
-        for custom in self.customs:
-            self.ns[custom.ident] = custom.fn
-            self.templates[custom.name] = custom.template()
-        self.forms: dict[str, Callable[..., Any]] = {}
-        for op_name, template in self.templates.items():
-            try:
-                op = get_op(op_name)
-            except AutodiffError:
-                continue  # a spelling of an op this process has not registered
-            self.forms[op_name] = compile_form(template, op.arity, self.ns)
+        self.forms = OpForms(self.framework, spellings(self.framework), self.ns)
+        self.templates = self.forms.templates
         self.probe = probe_ops(self, tuple(self.forms), self.limits)
         if not self.probe.supported:
             raise UsageError(f"{self.name} runs none of the ops gradproof knows: {self.probe.describe()}")
@@ -164,10 +201,9 @@ class FrameworkEngine:
         """A few lines of the framework's own code reproducing ``tree`` at ``point`` (shared subtrees bound once)."""
         names = [f"x{i}" for i in range(len(point))]
         used = set(ops_in(tree))
-        lines = [*self.preamble()]
-        for custom in self.customs:
-            if custom.name in used:
-                lines.extend(custom.import_lines())
+        for op in used:
+            self.forms[op]  # a custom op declared since the engine was built: adopt it
+        lines = [*self.preamble(), *self.forms.import_lines(used)]
         lines.append(f"def f({', '.join(names)}):")
         lines.extend(f"    {line}" for line in assignments(tree, names, self.templates))
         lines.append("    return y")

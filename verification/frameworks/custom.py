@@ -108,6 +108,18 @@ def customs_for(framework: str) -> tuple[CustomOp, ...]:
     return tuple(c for c in _CUSTOM.values() if c.framework == framework and c.name in names)
 
 
+def current_custom(framework: str, name: str) -> CustomOp | None:
+    """The custom op ``name`` of ``framework`` as declared now (None when there is none, or it was removed)."""
+    found = _CUSTOM.get(f"{framework}:{name}")
+    if found is None or name not in _registered():
+        return None
+    return found
+
+
+def _registered() -> set[str]:
+    return set(op_names())
+
+
 def custom_op(
     name: str,
     *,
@@ -128,7 +140,8 @@ def custom_op(
     unknown = sorted(set(functions) - set(FRAMEWORKS))
     if unknown or not functions:
         raise UsageError(f"custom op {name!r}: give the function as one of {', '.join(f'{f}=' for f in FRAMEWORKS)}")
-    op = spec_op(name, spec, domain=domain, kinks=kinks, replace_existing=name in _CUSTOM)
+    redeclared = any(c.name == name for c in _CUSTOM.values())  # a plugin imported again, a test run twice
+    op = spec_op(name, spec, domain=domain, kinks=kinks, replace_existing=redeclared)
     for framework, fn in functions.items():
         if not callable(fn):
             raise UsageError(f"custom op {name!r}: {framework}= is not callable ({type(fn).__name__})")

@@ -32,7 +32,8 @@ def parse_spec(text: str) -> tuple[Any, tuple[Any, ...]]:
     try:
         raw = sympy.sympify(text, convert_xor=True)
     except (sympy.SympifyError, SyntaxError, TypeError, ValueError) as exc:
-        raise UsageError(f"--spec {text!r} is not a formula sympy can read: {exc}") from None
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"--spec {text!r} is not a formula sympy can read ({last})") from None
     if not isinstance(raw, sympy.Expr):
         raise UsageError(f"--spec {text!r} is not an expression")
     names = sorted(raw.free_symbols, key=lambda s: s.name)

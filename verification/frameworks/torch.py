@@ -1,4 +1,4 @@
-"""PyTorch with users' custom ops: the built-in torch engine, plus each declared torch function for its op."""
+"""PyTorch with users' custom ops: the torch engine, its ops compiled from its spellings, plus declared functions."""
 
 from __future__ import annotations
 
@@ -6,22 +6,17 @@ from collections.abc import Sequence
 
 from verification.expr import Expr, ops_in
 from verification.foreign import TORCH_SOURCE, TorchEngine, assignments
-from verification.frameworks.base import FrameworkProbe, compile_form, probe_ops
-from verification.frameworks.custom import customs_for
+from verification.frameworks.base import FrameworkProbe, OpForms, probe_ops
 
 __all__ = ["TorchCustomEngine"]
 
 
 class TorchCustomEngine(TorchEngine):
-    """:class:`~verification.foreign.TorchEngine` that also runs the custom torch ops (``--custom``, ``custom_op``)."""
+    """:class:`~verification.foreign.TorchEngine` that probes its ops and runs custom torch ops (``--custom``)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.customs = customs_for("torch")
-        self.templates = dict(TORCH_SOURCE)
-        for custom in self.customs:
-            self.templates[custom.name] = custom.template()
-            self.forms[custom.name] = compile_form(custom.template(), custom.op.arity, {custom.ident: custom.fn})
+        self.forms: OpForms = OpForms("torch", TORCH_SOURCE, {"torch": self.torch})
         self.probe: FrameworkProbe = probe_ops(self, tuple(self.forms))
 
     def supported_ops(self) -> frozenset[str]:
@@ -31,12 +26,11 @@ class TorchCustomEngine(TorchEngine):
         """PyTorch code reproducing ``tree`` at ``point``, importing the custom ops it uses."""
         names = [f"x{i}" for i in range(len(point))]
         used = set(ops_in(tree))
-        lines = ["import torch"]
-        for custom in self.customs:
-            if custom.name in used:
-                lines.extend(custom.import_lines())
+        for op in used:
+            self.forms[op]  # a custom op declared since the engine was built: adopt it
+        lines = ["import torch", *self.forms.import_lines(used)]
         lines += [f"{n} = torch.tensor({p!r}, dtype=torch.float64, requires_grad=True)" for n, p in zip(names, point)]
-        lines += assignments(tree, names, self.templates)
+        lines += assignments(tree, names, self.forms.templates)
         lines.append(f"grads = torch.autograd.grad(y, [{', '.join(names)}], allow_unused=True)")
         lines.append("print(y.item(), [None if g is None else g.item() for g in grads])")
         return "\n".join(lines)

@@ -18,6 +18,7 @@ from typing import Any
 
 from autodiff import Op
 from verification.errors import UsageError
+from verification.frameworks.base import OpForms
 from verification.frameworks.check import OpCheck, check_op
 from verification.frameworks.custom import FRAMEWORKS, load_custom
 from verification.frameworks.specop import parse_domain
@@ -64,7 +65,8 @@ def prepare_custom(args: argparse.Namespace) -> Op | None:
 
 def check_customs(engine: Any, out: Path, *, points: int, seed: int) -> int:
     """Check every custom op ``engine`` runs; print each, write ``custom_ops.json``; 1 when one is wrong or broken."""
-    customs = getattr(engine, "customs", ())
+    forms = getattr(engine, "forms", None)
+    customs = forms.customs() if isinstance(forms, OpForms) else ()
     if not customs:
         return 0
     checks: list[OpCheck] = []
