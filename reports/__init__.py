@@ -1,6 +1,6 @@
 """gradproof's reports: campaign records as pandas DataFrames, tables, plots and Markdown/HTML/CSV.
 
-* :func:`load` / :func:`load_run` -- a run directory as DataFrames (schema in ``verification.records``);
+* :func:`load` / :func:`load_run` -- a run directory as DataFrames (schema in ``runstore.records``);
 * :mod:`reports.stats` -- error statistics per method, op, depth, size, engine (DataFrames);
 * :func:`compare_by_method`, :func:`compare_by_op`, :func:`new_rule_bugs` -- two runs side by side;
 * :func:`mutation_scores`, :func:`detection_limits` -- mutation runs (``mutants.csv``);

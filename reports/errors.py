@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from verification.errors import UsageError
-
 __all__ = ["ReportError"]
 
 
-class ReportError(UsageError):
+class ReportError(Exception):
     """A run directory, file or option the report cannot use; the message names the culprit."""

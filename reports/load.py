@@ -1,6 +1,6 @@
 """Reading a run directory into pandas: records, run metadata, findings and mutants.
 
-The layout and the record columns are fixed by :mod:`verification.records`;
+The layout and the record columns are fixed by :mod:`runstore.records`;
 each column's type is the prefix of its description there (``int:``,
 ``float:``, ``str:``), so this module never keeps a second copy of the schema.
 Every problem with a file raises :class:`~reports.errors.ReportError` naming it.
@@ -19,21 +19,9 @@ import numpy as np
 import pandas as pd
 
 from reports.errors import ReportError
-from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
+from runstore.records import COLUMNS, FINDINGS_FILE, MUTANT_COLUMNS, MUTANTS_FILE, RECORDS_FILE, RUN_FILE
 
 __all__ = ["Run", "load", "load_run", "MUTANTS_FILE", "MUTANT_COLUMNS", "column_types"]
-
-MUTANTS_FILE: Final = "mutants.csv"
-
-MUTANT_COLUMNS: Final[dict[str, str]] = {
-    "mutant": "str: name of the wrong variant of a rule or of the engine",
-    "kind": "str: the kind of mutation (sign flip, relative perturbation, ...)",
-    "size": "float: relative size of the rule error for perturbations (NaN for other kinds)",
-    "method": "str: the detection method the row is about",
-    "killed": "bool: whether the method detected the mutant",
-    "examples_to_kill": "float: examples the method needed to detect it (NaN when not killed)",
-    "time_to_kill": "float: seconds the method needed to detect it (NaN when not killed)",
-}
 
 _TRUE: Final = frozenset({"true", "yes", "1"})
 _FALSE: Final = frozenset({"false", "no", "0"})
@@ -63,7 +51,7 @@ class Run:
 
 
 def load(run_dir: str | Path) -> pd.DataFrame:
-    """The records of a run as a DataFrame with the columns of ``verification.records.COLUMNS``.
+    """The records of a run as a DataFrame with the columns of ``runstore.records.COLUMNS``.
 
     ``int`` columns are int64, ``float`` columns float64 (NaN, ``inf`` and
     ``-inf`` as written), ``str`` columns pandas strings ('' for empty).

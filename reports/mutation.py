@@ -1,6 +1,6 @@
 """Mutation runs: how many wrong rules each detection method kills, and how small an error it sees.
 
-Input is ``mutants.csv`` (columns in :data:`reports.load.MUTANT_COLUMNS`),
+Input is ``mutants.csv`` (columns in :data:`runstore.records.MUTANT_COLUMNS`),
 one row per mutant and method.
 """
 

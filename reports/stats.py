@@ -23,7 +23,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from verification.records import METHODS
+from runstore.records import METHODS
 
 __all__ = [
     "MAX_BITS",

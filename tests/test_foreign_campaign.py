@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from verification.cli import main
+from gradproof.cli import main
 
 PLANTED = "tests/planted_engines.py"
 

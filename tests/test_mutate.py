@@ -10,8 +10,8 @@ import pytest
 
 import reports
 from autodiff import FLOAT, Op, get_op
+from gradproof.cli import main
 from verification.campaign import CampaignConfig, run_campaign
-from verification.cli import main
 from verification.engines import BuiltinEngine
 from verification.expr import Apply, Var
 from verification.mutants import Mutant, all_mutants, rule_mutants

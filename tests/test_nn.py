@@ -10,7 +10,7 @@ from autodiff import Value
 from autodiff.nn import MLP, Layer, Neuron, mse, sse
 from autodiff.optim import SGD, Adam
 from autodiff.training import seed_model, train_seed_example
-from verification.cli import main
+from gradproof.cli import main
 
 
 def test_cell_9_neuron_layer_mlp() -> None:

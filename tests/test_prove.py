@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff import REALS, Backend, Kink, Op, all_ops, defop, get_op, op_names, unregister
+from gradproof.cli import main
 from verification import Verdict, assert_gradient_proven, assert_rule_proven, prove, prove_gradient
-from verification.cli import main
 from verification.expr import Apply, Const, Var
 
 HERE = Path(__file__).parent

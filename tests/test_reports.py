@@ -14,8 +14,7 @@ import pytest
 
 import reports
 from reports import stats
-from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
-from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
+from runstore.records import COLUMNS, FINDINGS_FILE, MUTANT_COLUMNS, MUTANTS_FILE, RECORDS_FILE, RUN_FILE
 
 nan = math.nan
 
@@ -62,7 +61,7 @@ def record(
     method: str, expr_id: int, point_id: int, variable: int, ulp: float, rel: float, verdict: str, outcome: str,
     exception: str, *, engine: str = "gradproof", run_id: str = "tiny",
 ) -> dict[str, Any]:
-    """One row following verification.records.COLUMNS; bits_err = log2(ulp + 1), 64 for a failure."""
+    """One row following runstore.records.COLUMNS; bits_err = log2(ulp + 1), 64 for a failure."""
     expr, sexpr, depth, size, ops, points = EXPRESSIONS[expr_id]
     point = points[point_id]
     unsamplable = verdict == "unsamplable"
@@ -107,7 +106,7 @@ def write_run(
     findings: Any = None,
     mutants: str | None = None,
 ) -> Path:
-    """A run directory in the layout of verification.records."""
+    """A run directory in the layout of runstore.records."""
     path.mkdir(parents=True, exist_ok=True)
     (path / RUN_FILE).write_text(json.dumps(META if meta is None else meta))
     if rows is not None:

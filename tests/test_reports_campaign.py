@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 import reports
+from gradproof.cli import main
+from runstore.records import COLUMNS
 from verification.campaign import CampaignConfig, run_campaign
-from verification.cli import main
-from verification.records import COLUMNS
 
 
 def test_report_of_a_real_campaign(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 import reports
+from gradproof.cli import main
 from reports import build
 from reports.vcurve import central_step, sample_vcurves, vcurve
+from runstore.records import RECORDS_FILE, RUN_FILE
 from tests.test_reports import META, MUTANTS, baseline_records, tiny_records, write_run
-from verification.cli import main
-from verification.records import RECORDS_FILE, RUN_FILE
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autodiff import get_op, unregister
+from runstore.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
 from verification.campaign import BUG_VERDICTS, CampaignConfig, check_case, high_precision, run_campaign
 from verification.engines import BuiltinEngine
 from verification.expr import Apply, Expr, Var
 from verification.plugins import load_plugin
-from verification.records import COLUMNS, FINDINGS_FILE, RECORDS_FILE, RUN_FILE
 from verification.strategies import candidate_points, expressions
 from verification.sweep import sweep_op
 

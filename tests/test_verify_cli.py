@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from autodiff import unregister
-from verification.cli import main
-from verification.cmd_verify import PER_OP_FILE
+from gradproof.cli import main
+from gradproof.verify import PER_OP_FILE
 
 PLUGIN = str(Path(__file__).with_name("plugin_wrong_rule.py"))
 

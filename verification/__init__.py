@@ -1,4 +1,4 @@
-"""gradproof's verification harness: proofs, expression campaigns and the CLI.
+"""gradproof's verification harness: proofs, expression campaigns and engine adapters.
 
 The public names of the harness are re-exported here; the modules hold the
 detail (``verification.prove``, ``verification.strategies``,

@@ -1,5 +1,5 @@
-"""``python -m verification`` is the ``gradproof`` command."""
+"""``python -m verification`` runs the ``gradproof`` command (kept for existing scripts)."""
 
-from verification.cli import entry_point
+from gradproof.cli import entry_point
 
 entry_point()

@@ -75,10 +75,6 @@ class Mutant:
         return resolve
 
 
-def _exact(m: Backend, value: float) -> Any:
-    return m.num(value)
-
-
 def _change(rule: Rule, i: int, f: Callable[..., Any]) -> Rule:
     """A rule whose ``i``-th partial is ``f(m, d_i, xs)``; params follow the inputs in ``xs``."""
 
@@ -109,7 +105,7 @@ def rule_mutants(op: Op) -> list[Mutant]:
             add(
                 "relative",
                 f"d{i}*(1+{eps:g})",
-                _change(rule, i, lambda m, d, xs, eps=eps: d * (1 + _exact(m, eps))),
+                _change(rule, i, lambda m, d, xs, eps=eps: d * (1 + m.num(eps))),
                 size=eps,
             )
         add(
@@ -140,7 +136,7 @@ def rule_mutants(op: Op) -> list[Mutant]:
             i, at = kink.input, kink.at
 
             def at_kink(m: Backend, d: Any, xs: Sequence[Any], at: float = at, wrong: float = wrong, i: int = i) -> Any:
-                return m.where(m.abs(xs[i] - _exact(m, at)) > 0, d, _exact(m, wrong))
+                return m.where(m.abs(xs[i] - m.num(at)) > 0, d, m.num(wrong))
 
             add("kink", f"{wrong:g} at {at:g} ({where} Clarke)", _change(rule, i, at_kink))
     return out

@@ -49,16 +49,18 @@ from typing import Any
 import sympy
 
 from autodiff import Op, get_op, op_names, sympy_backend
-from reports.load import MUTANT_COLUMNS, MUTANTS_FILE
+from runstore.records import MUTANT_COLUMNS, MUTANTS_FILE, RUN_FILE, versions, write_json
 from verification.bounds import HP_DPS, analyse
-from verification.campaign import BUG_VERDICTS, CampaignConfig, check_case, high_precision
+from verification.campaign_config import CampaignConfig
+from verification.case import check_case, high_precision
 from verification.engines import BuiltinEngine, Engine
 from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
+from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
+from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import init_worker, unordered_map
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
-from verification.records import RUN_FILE, versions, write_json
 
 __all__ = [
     "METHODS",
@@ -284,45 +286,33 @@ def gradcheck_failures(
 
 # --- expressions -----------------------------------------------------------------
 
-_CASES: dict[tuple[Any, ...], list[tuple[Expr, list[tuple[float, ...]]]]] = {}
+DRAWS_PER_CASE = 50
+"""Hypothesis examples allowed per expression kept: only trees holding the mutated op are kept, and
+it is one of the few ops drawn at every node, so a large share of trees hold it and the run stops because
+enough were kept; the allowance only bounds a strategy that rarely draws the op."""
+
+_CASES: dict[tuple[Any, ...], list[Case]] = {}
 
 
 class _Enough(Exception):
     """Stops the Hypothesis run once enough expressions are collected."""
 
 
-def _cases(target: str, config: MutateConfig) -> list[tuple[Expr, list[tuple[float, ...]]]]:
+def _cases(target: str, config: MutateConfig) -> list[Case]:
     """The first ``config.examples`` (tree, candidate points) with ``target`` in the tree (cached per process)."""
     key = (target, config.companions, config.n_vars, config.max_depth, config.candidates, config.seed, config.examples)
     found = _CASES.get(key)
     if found is not None:
         return found
-    from hypothesis import HealthCheck, Phase, given, seed, settings
-    from hypothesis import strategies as st
-
-    from verification.strategies import candidate_points, expressions
-
     ops: tuple[str, ...]
     if target == ENGINE_TARGET:
         ops = ("add", "mul", "sub", "tanh")
     else:
         ops = (target, *(c for c in config.companions if c != target))
-    trees = expressions(ops=ops, n_vars=config.n_vars, max_depth=config.max_depth)
-    cands = st.lists(candidate_points(config.n_vars), min_size=config.candidates, max_size=config.candidates)
-    collected: list[tuple[Expr, list[tuple[float, ...]]]] = []
+    strategy = case_strategy(ops, n_vars=config.n_vars, max_depth=config.max_depth, candidates=config.candidates)
+    collected: list[Case] = []
 
-    @seed(config.seed * 1_000_003 + zlib.crc32(target.encode()))
-    @settings(
-        max_examples=50 * config.examples,
-        phases=[Phase.generate],
-        database=None,
-        deadline=None,
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-        print_blob=False,
-    )
-    @given(st.tuples(trees, cands))
-    def draw(case: tuple[Expr, list[tuple[float, ...]]]) -> None:
+    def draw(case: Case) -> None:
         if len(collected) >= config.examples:
             raise _Enough
         tree, points = case
@@ -331,8 +321,9 @@ def _cases(target: str, config: MutateConfig) -> list[tuple[Expr, list[tuple[flo
         if len(collected) >= config.examples:
             raise _Enough
 
+    seed = hypothesis_seed(config.seed, zlib.crc32(target.encode()))
     try:
-        draw()
+        run_cases(strategy, draw, seed=seed, max_examples=DRAWS_PER_CASE * config.examples, shrink=False)
     except _Enough:
         pass
     _CASES[key] = collected

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autodiff import AutodiffError, Op, get_op, op_names
+from runstore.records import RUN_FILE, versions, write_json
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
 from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
 from verification.frameworks.verify import add_custom_arguments, check_customs, prepare_custom
 from verification.parallel import ordered_map
 from verification.plugins import load_plugins
-from verification.records import RUN_FILE, versions, write_json
 from verification.references import SYMBOLIC_BACKENDS
 from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS, OpAccuracy, sweep_op
 

@@ -1,7 +1,8 @@
-"""The campaign record: one row per expression x point x variable x method.
+"""The files a run writes and their columns: the contract between ``verification`` and ``reports``.
 
-This is the contract between campaigns (which write it) and ``reports`` (which
-read it). Columns are stable; add new ones at the end, never rename.
+Campaigns and mutation runs write these files; reports read them. Neither
+side imports the other: both import this module. Columns are stable; add new
+ones at the end, never rename.
 
 A run directory holds
 
@@ -10,7 +11,9 @@ A run directory holds
   findings), and whether the run finished or was interrupted;
 * ``records.csv`` -- the rows below, appended as the campaign goes;
 * ``findings.json`` -- rule bugs and other findings, each with the shrunk
-  expression, point, values, truth and a reproduction snippet.
+  expression, point, values, truth and a reproduction snippet;
+* ``mutants.csv`` -- for a mutation run, one row per mutant x detection
+  method (:data:`MUTANT_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ __all__ = [
     "RUN_FILE",
     "RECORDS_FILE",
     "FINDINGS_FILE",
+    "MUTANTS_FILE",
+    "MUTANT_COLUMNS",
     "versions",
     "write_json",
 ]
@@ -35,6 +40,7 @@ __all__ = [
 RUN_FILE: Final = "run.json"
 RECORDS_FILE: Final = "records.csv"
 FINDINGS_FILE: Final = "findings.json"
+MUTANTS_FILE: Final = "mutants.csv"
 
 METHODS: Final = (
     "engine_f64",  # the engine under test in float64
@@ -81,6 +87,17 @@ COLUMNS: Final[dict[str, str]] = {
     "outcome": "str: 'ok', or the exception type the method raised",
     "exception": "str: the exception message ('' when none)",
     "time_s": "float: seconds the method took for this expression and point",
+}
+
+
+MUTANT_COLUMNS: Final[dict[str, str]] = {
+    "mutant": "str: name of the wrong variant of a rule or of the engine",
+    "kind": "str: the kind of mutation (sign flip, relative perturbation, ...)",
+    "size": "float: relative size of the rule error for perturbations (NaN for other kinds)",
+    "method": "str: the detection method the row is about",
+    "killed": "bool: whether the method detected the mutant",
+    "examples_to_kill": "float: examples the method needed to detect it (NaN when not killed)",
+    "time_to_kill": "float: seconds the method needed to detect it (NaN when not killed)",
 }
 
 

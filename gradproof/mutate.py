@@ -14,9 +14,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runstore.records import RUN_FILE
 from verification.errors import UsageError
 from verification.mutate import ENGINE_TARGET, METHODS, MutateConfig, MutationResult, run_mutation, select_mutants
-from verification.records import RUN_FILE
 
 NAME = "mutate"
 HELP = "run wrong variants of every rule and of the engine through each detection method"

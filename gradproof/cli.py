@@ -2,7 +2,8 @@
 
 Each subcommand lives in a module of its own exposing ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``. Bad input raises
-:class:`~verification.errors.UsageError`, printed as one line with exit status 2.
+:class:`~verification.errors.UsageError` (or :class:`~reports.errors.ReportError`), printed as
+one line with exit status 2.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from autodiff import AutodiffError
+from reports.errors import ReportError
 from verification.errors import UsageError
 
 __all__ = ["main", "build_parser"]
 
 # Modules implementing the subcommands, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
-    "verification.cmd_train",
-    "verification.cmd_report",
-    "verification.cmd_prove",
-    "verification.cmd_verify",
-    "verification.cmd_mutate",
+    "gradproof.train",
+    "gradproof.report",
+    "gradproof.prove",
+    "gradproof.verify",
+    "gradproof.mutate",
 )
 
 
@@ -55,10 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args))
-    except UsageError as exc:
-        print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except AutodiffError as exc:
+    except (UsageError, ReportError, AutodiffError) as exc:
         print(f"gradproof {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

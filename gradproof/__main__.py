@@ -1,0 +1,5 @@
+"""``python -m gradproof`` is the ``gradproof`` command."""
+
+from gradproof.cli import entry_point
+
+entry_point()
