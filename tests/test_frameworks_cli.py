@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autodiff import op_names
-from verification.cli import main
+from gradproof.cli import main
 from verification.frameworks import remove_custom
 
 OPS = "tests.framework_ops"

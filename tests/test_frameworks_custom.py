@@ -131,3 +131,22 @@ def test_a_custom_op_on_a_restricted_domain(custom: list[str]) -> None:
     torch = importlib.import_module("torch")
     check = assert_gradient_certified(torch.log1p, spec="log(1 + x)", framework="torch", domain="x > -1", points=POINTS)
     assert check.judged > 0 and all(math.isfinite(a.max_ulp) for a in check.accuracy)
+
+
+def test_an_engine_built_before_a_custom_op_runs_it_and_forgets_it_when_removed() -> None:
+    _needs("autograd")
+    anp = importlib.import_module("autograd.numpy")
+    engine = framework_engine("autograd")
+    from verification.expr import Apply, Var
+    from verification.frameworks import custom_op
+
+    custom_op("cube_late", spec="x**3", autograd=lambda x: x * x * x)
+    try:
+        assert "cube_late" in engine.supported_ops()
+        r = engine.evaluate(Apply("cube_late", (Var(0),)), [2.0])
+        assert (r.value, r.grads) == (8.0, (12.0,))
+        custom_op("cube_late", spec="x**3", autograd=lambda x: anp.power(x, 3.0) + 1.0)  # redeclared
+        assert engine.evaluate(Apply("cube_late", (Var(0),)), [2.0]).value == 9.0
+    finally:
+        remove_custom("cube_late")
+    assert "cube_late" not in engine.supported_ops()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from verification.cli import main
+from gradproof.cli import main
 from verification.engines import BuiltinEngine, resolve_engine
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Var

@@ -31,7 +31,23 @@ ENTRY_POINTS = frozenset({"verification.__main__"})
 """Program entry points (run with ``python -m``, never imported): ``python -m verification`` starts the CLI."""
 
 PENDING_CIRCLES: frozenset[frozenset[str]] = frozenset(
-    {frozenset({"verification.engines", "verification.foreign", "verification.mutants"})}
+    {
+        frozenset(
+            {
+                "verification.engines",
+                "verification.foreign",
+                "verification.mutants",
+                # resolve_engine -> the framework adapters -> Evaluation in verification.engines: gone when
+                # the interface and the spec resolution leave engines.py
+                "verification.frameworks",
+                "verification.frameworks.autograd",
+                "verification.frameworks.base",
+                "verification.frameworks.jax",
+                "verification.frameworks.tinygrad",
+                "verification.frameworks.torch",
+            }
+        )
+    }
 )
 """Circles known and being removed; an entry that is no longer a circle must be deleted from here."""
 

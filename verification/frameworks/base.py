@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import AutodiffError, Op, get_op, in_domain
+from autodiff import AutodiffError, Op, get_op, in_domain, op_names
 from verification.engines import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
@@ -24,7 +24,7 @@ from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spellings
 from verification.strategies import parameter_values
 
-__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "compile_form", "probe_ops"]
+__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "compile_form", "probe_ops", "supported_now"]
 
 _PROBE_INPUTS = (0.75, 1.5, -0.75, -1.5, 2.5, 0.25)
 
@@ -172,7 +172,7 @@ class FrameworkEngine:
     # --- the engine protocol -------------------------------------------------------
 
     def supported_ops(self) -> frozenset[str]:
-        return frozenset(self.probe.supported)
+        return supported_now(self)
 
     def build(self, tree: Expr, leaves: Sequence[Any]) -> Any:
         """The tree in framework code on ``leaves``; a repeated subtree is computed once."""
@@ -210,6 +210,25 @@ class FrameworkEngine:
         lines.extend(self.call_lines(names, point))
         lines.append("print(float(value), [float(g) for g in grads])")
         return "\n".join(lines)
+
+
+def supported_now(engine: Any) -> frozenset[str]:
+    """Ops ``engine``'s probe found running and still registered; custom ops declared since are probed on sight."""
+    forms: OpForms = engine.forms
+    registered = set(op_names())
+    customs = {c.name: c for c in forms.customs()}
+    seen: dict[str, tuple[CustomOp, bool]] = engine.__dict__.setdefault("_custom_probes", {})
+    out = {n for n in engine.probe.supported if n in registered and n not in customs and n not in seen}
+    for name, custom in customs.items():
+        if name not in seen or seen[name][0] is not custom:
+            if name in engine.probe.supported and name not in seen:
+                seen[name] = (custom, True)  # probed when the engine was built
+            else:
+                forms[name]  # adopt the function declared now
+                seen[name] = (custom, name in probe_ops(engine, (name,)).supported)
+        if seen[name][1]:
+            out.add(name)
+    return frozenset(out)
 
 
 def probe_ops(engine: Any, names: Sequence[str], limits: tuple[str, ...] = ()) -> FrameworkProbe:

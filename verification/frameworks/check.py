@@ -23,9 +23,9 @@ from typing import Any
 
 from autodiff import Op, in_domain
 from verification.bounds import ETA, K_OP, U64
-from verification.campaign import judge_float
 from verification.engines import Engine
 from verification.expr import Apply, Var
+from verification.judging import judge_float
 from verification.metrics import bits_of_error, ulp_distance
 from verification.references import Certified, Reference
 from verification.sweep import OpAccuracy, random_float, summarise

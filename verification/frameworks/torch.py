@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from verification.expr import Expr, ops_in
 from verification.foreign import TORCH_SOURCE, TorchEngine, assignments
-from verification.frameworks.base import FrameworkProbe, OpForms, probe_ops
+from verification.frameworks.base import FrameworkProbe, OpForms, probe_ops, supported_now
 
 __all__ = ["TorchCustomEngine"]
 
@@ -20,7 +20,7 @@ class TorchCustomEngine(TorchEngine):
         self.probe: FrameworkProbe = probe_ops(self, tuple(self.forms))
 
     def supported_ops(self) -> frozenset[str]:
-        return frozenset(self.probe.supported)
+        return supported_now(self)
 
     def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
         """PyTorch code reproducing ``tree`` at ``point``, importing the custom ops it uses."""

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from autodiff import Op
+from runstore.records import write_json
 from verification.errors import UsageError
 from verification.frameworks.base import OpForms
 from verification.frameworks.check import OpCheck, check_op
 from verification.frameworks.custom import FRAMEWORKS, load_custom
 from verification.frameworks.specop import parse_domain
-from verification.records import write_json
 
 __all__ = ["CUSTOM_FILE", "add_custom_arguments", "prepare_custom", "check_customs", "print_check"]
 
