@@ -26,6 +26,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "gradproof.report",
     "gradproof.prove",
     "gradproof.verify",
+    "gradproof.compare",
     "gradproof.mutate",
 )
 

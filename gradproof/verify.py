@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autodiff import AutodiffError, Op, get_op, op_names
-from runstore.records import RUN_FILE, versions, write_json
+from runstore.records import PER_OP_FILE, RUN_FILE, versions, write_json
 from verification.campaign import CampaignConfig, CampaignResult, run_campaign
 from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
@@ -31,7 +31,6 @@ HELP = "cross-check gradients over generated expressions against certified refer
 
 DEFAULT_EXAMPLES = 7000
 DEFAULT_RUNS_DIR = "gradproof-runs"
-PER_OP_FILE = "per_op.csv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "RECORDS_FILE",
     "FINDINGS_FILE",
     "MUTANTS_FILE",
+    "PER_OP_FILE",
     "MUTANT_COLUMNS",
     "versions",
     "write_json",
@@ -41,6 +42,8 @@ RUN_FILE: Final = "run.json"
 RECORDS_FILE: Final = "records.csv"
 FINDINGS_FILE: Final = "findings.json"
 MUTANTS_FILE: Final = "mutants.csv"
+PER_OP_FILE: Final = "per_op.csv"
+"""Per-op sweep of an engine (columns ``verification.sweep.PER_OP_COLUMNS``), beside or instead of records."""
 
 METHODS: Final = (
     "engine_f64",  # the engine under test in float64

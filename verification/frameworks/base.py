@@ -11,6 +11,7 @@ function, and how a snippet calls it.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,8 +192,10 @@ class FrameworkEngine:
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
         try:
-            value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point)
-            result = Evaluation(value=_scalar(value), grads=tuple(_scalar(g) for g in grads))
+            with warnings.catch_warnings():  # numpy's overflow warnings: the results say it
+                warnings.simplefilter("ignore")
+                value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point)
+                result = Evaluation(value=_scalar(value), grads=tuple(_scalar(g) for g in grads))
         except Exception as exc:  # whatever the framework raises is an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {str(exc).strip()}")
         return result
