@@ -87,15 +87,24 @@ def per_op_table(runs: Sequence[Run]) -> pd.DataFrame:
     for col in ("median", "p99", "max"):
         table[f"{col}_bits"] = (table[f"{col}_ulp"] + 1).map(math.log2)
     keep = ["op", "input", "engine", "points", "median_ulp", "p99_ulp", "max_ulp", "median_bits", "max_bits"]
+    keep += [c for c in ("beyond_bound", "worst_point") if c in table.columns]
     return table[keep].sort_values(["op", "input"], kind="stable").reset_index(drop=True)
 
 
 def per_op_matrix(per_op: pd.DataFrame) -> pd.DataFrame:
-    """Ops down, engines across: ``median / max`` bits of error of each op's partial alone."""
+    """Ops down, engines across: ``median / max`` bits of error of each op's partial alone.
+
+    ``(n beyond)`` counts the points where the partial lies outside the float64
+    rounding bound of one op at exact inputs (when the runs measured it).
+    """
     if per_op.empty:
         return pd.DataFrame()
+    beyond = per_op["beyond_bound"] if "beyond_bound" in per_op.columns else pd.Series(0, index=per_op.index)
     cell = per_op.assign(
-        cell=[f"{m:.1f} / {x:.1f}" for m, x in zip(per_op["median_bits"], per_op["max_bits"])],
+        cell=[
+            f"{m:.1f} / {x:.1f}" + (f" ({b:g} beyond)" if b else "")
+            for m, x, b in zip(per_op["median_bits"], per_op["max_bits"], beyond)
+        ],
         partial=[f"{op}[{i}]" if n > 1 else op for op, i, n in _arity(per_op)],
     )
     matrix = cell.pivot_table(index="partial", columns="engine", values="cell", aggfunc="first", sort=False)
@@ -143,7 +152,11 @@ def build_engines_report(
         sections.append(
             Section(
                 "Each op alone",
-                ["Each shared op alone over random float64 bit patterns: bits of error (median / max) per engine."],
+                [
+                    "Each shared op alone at special points, random float64 bit patterns and everyday magnitudes: "
+                    "bits of error (median / max) per engine, and how many points lie beyond the float64 rounding "
+                    "bound of one op at exact inputs.",
+                ],
                 tables=[
                     Table("per_op_bits", "median / max bits of error", per_op_matrix(per_op)),
                     Table("per_op", "ULPs per op, input and engine", per_op),

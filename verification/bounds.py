@@ -156,6 +156,8 @@ def _lg(x: Any) -> float:
     _sign, man, exp, _bc = x._mpf_
     if not man:
         return _ZERO if x == 0 else math.inf
+    if abs(exp) > 2**1000:  # exp(1e300) at high precision: an exponent no float can hold
+        return math.inf if exp > 0 else -(2.0**1000)
     return float(exp + math.log2(man))
 
 

@@ -2,8 +2,9 @@
 
 Each engine gets a run directory of its own under the comparison's directory
 (``records.csv``, ``findings.json``, ``run.json`` as ``gradproof verify``
-writes them, plus ``per_op.csv``: each shared op alone over float64 bit
-patterns, :func:`verification.sweep.sweep_op`), so every report reads them,
+writes them, plus ``per_op.csv``: each shared op alone at special points,
+float64 bit patterns and everyday magnitudes, judged by the one-op rounding
+bound, :func:`verification.frameworks.check.check_op`), so every report reads them,
 and ``gradproof report DIR1 DIR2 ...`` puts them side by side.
 """
 
@@ -21,7 +22,10 @@ from verification.campaign import run_campaign
 from verification.campaign_config import CampaignConfig
 from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
-from verification.sweep import PER_OP_COLUMNS, sweep_op
+from verification.frameworks.check import check_op
+from verification.references import DEFAULT_CAP_BITS
+from verification.strategies import parameter_values
+from verification.sweep import PER_OP_COLUMNS
 
 __all__ = ["COMPARISON_FILE", "EngineRun", "run_comparison", "shared_ops", "run_dir_name"]
 
@@ -115,8 +119,15 @@ def run_comparison(
 
 
 def _sweep(engine: Engine, ops: Sequence[str], run_dir: Path, points: int, seed: int) -> None:
-    rows = [a.row() for name in ops for a in sweep_op(get_op(name), engine=engine, points=points, seed=seed)]
+    rows = []
+    for name in ops:
+        op = get_op(name)
+        params = (op.param_examples or tuple(parameter_values(op)) or ((),))[0]
+        check = check_op(op, engine, points=points, seed=seed, params=params, cap_bits=DEFAULT_CAP_BITS)
+        for a in check.accuracy:
+            beyond = sum(1 for f in check.findings if f.variable == a.input)
+            rows.append({**a.row(), "beyond_bound": beyond, "kink": "; ".join(check.kink_findings)})
     with open(run_dir / PER_OP_FILE, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(PER_OP_COLUMNS))
+        writer = csv.DictWriter(fh, fieldnames=[*PER_OP_COLUMNS, "beyond_bound", "kink"])
         writer.writeheader()
         writer.writerows(rows)
