@@ -1,4 +1,4 @@
-"""`gradproof compare` and `gradproof report RUN1 RUN2 ...`: one row per engine, per-op accuracy, planted bugs visible."""
+"""`gradproof compare` and `gradproof report RUN1 RUN2 ...`: a row per engine, per-op accuracy, planted bugs seen."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_a_planted_rule_bug_shows_in_its_engines_row_and_per_op(
     assert int(wrong["log[0]"]["beyond_bound"]) > 0 and float(wrong["log[0]"]["median_ulp"]) > 1e15
     assert int(right["log[0]"]["beyond_bound"]) == 0 and float(right["log[0]"]["max_ulp"]) <= 1
     md = (out / "report" / "engines.md").read_text()
-    (log_row,) = [line for line in md.splitlines() if line.startswith("| log |")]
+    log_row = next(line for line in md.splitlines() if line.startswith("| log |"))  # the bits matrix comes first
     builtin_cell, planted_cell = log_row.split("|")[2:4]
     assert "beyond" not in builtin_cell and f"({wrong['log[0]']['beyond_bound']} beyond)" in planted_cell
 
