@@ -256,12 +256,20 @@ class SympyBackend(Backend):
 FLOAT = FloatBackend()
 
 _BY_TYPE: dict[type, Backend] = {float: FLOAT, int: FLOAT}
+"""Backends of the built-in number types and of sympy's expression classes (a fixed set)."""
 _sympy_backend: SympyBackend | None = None
 _default_mpmath: MpmathBackend | None = None
+_BACKEND_ATTR = "_gradproof_backend"
 
 
 def _register_type(tp: type, backend: Backend) -> None:
-    _BY_TYPE[tp] = backend
+    """Tie a context's number type to its backend on the type itself.
+
+    Each mpmath context has a number type of its own; keeping the link on the
+    type (not in a module-level map) lets a private context, its backend and
+    its numbers be freed together, however many ``mpmath_backend(dps)`` are made.
+    """
+    setattr(tp, _BACKEND_ATTR, backend)
 
 
 def sympy_backend() -> SympyBackend:
@@ -285,7 +293,7 @@ def mpmath_backend(dps: int | None = None) -> MpmathBackend:
 def backend_of(data: Any) -> Backend | None:
     """The backend a number belongs to, or None when it is not a supported number."""
     tp = type(data)
-    found = _BY_TYPE.get(tp)
+    found = _BY_TYPE.get(tp) or tp.__dict__.get(_BACKEND_ATTR)
     if found is not None:
         return found
     if tp is bool:

@@ -34,8 +34,7 @@ def _backend(data: Any) -> Backend:
     m = backend_of(data)
     if m is None:
         raise TypeError(
-            f"Value data must be a real number (int, float, mpmath mpf) or a sympy "
-            f"expression, got {_describe(data)}"
+            f"Value data must be a real number (int, float, mpmath mpf) or a sympy expression, got {_describe(data)}"
         )
     return m
 
@@ -208,9 +207,7 @@ class Value:
             raise AttributeError(name)
         op = registry._REGISTRY.get(name)
         if op is None:
-            raise AttributeError(
-                f"'Value' object has no attribute {name!r} (and no op of that name is registered)"
-            )
+            raise AttributeError(f"'Value' object has no attribute {name!r} (and no op of that name is registered)")
 
         def method(*args: Any) -> Value:
             return apply(op, self, *args)
@@ -247,7 +244,7 @@ class Value:
             node.grad = zero
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value) -> list[Value]:  # noqa: C901 -- one iterative walk: a helper call per node would slow every backward
     """Every node ``root`` depends on, each after all of its parents (iterative DFS).
 
     The stack holds nodes and a marker meaning "the node below me is finished",
@@ -290,7 +287,7 @@ def topological_order(root: Value) -> list[Value]:
 _DONE = object()
 
 
-def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:
+def _propagate(m: Backend, topo: list[Value], root: Value, seed: Any) -> None:  # noqa: C901 -- the backward loop: a helper call per node would slow every backward
     """The reverse sweep: each node's adjoint times its local partials, into its parents."""
     zero = m.zero
     for node in topo:
@@ -345,9 +342,7 @@ def _rule_error(op: Op, node: Value, partials: Any, exc: Exception) -> Exception
         )
     if isinstance(exc, TypeError):
         return OpDeclarationError(f"the rule of {op.name} failed on inputs ({inputs}): {exc}")
-    return GradientError(
-        f"{op.name}: the derivative is not finite at ({inputs}) [{type(exc).__name__}: {exc}]"
-    )
+    return GradientError(f"{op.name}: the derivative is not finite at ({inputs}) [{type(exc).__name__}: {exc}]")
 
 
 def _is_number(x: Any) -> bool:
@@ -362,9 +357,7 @@ def _is_number(x: Any) -> bool:
 
 
 def _operand_error(opname: str, other: Any) -> TypeError:
-    return TypeError(
-        f"unsupported operand for {opname}: {_describe(other)}; expected a Value or a real number"
-    )
+    return TypeError(f"unsupported operand for {opname}: {_describe(other)}; expected a Value or a real number")
 
 
 def _lift(x: Any, like: Value, opname: str) -> Value:
@@ -451,7 +444,7 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     return _node(op, out, m, a, b, _NO_PARAMS)
 
 
-def apply(op: Op, *args: Any) -> Value:
+def apply(op: Op, *args: Any) -> Value:  # noqa: C901 -- the entry point of every op: operand checks and dispatch inline, on the hot path
     """Apply ``op`` to its inputs (Values or numbers) followed by its parameters."""
     n = op.arity
     if len(args) != n + len(op.params):

@@ -319,4 +319,3 @@ abs = defop(  # noqa: A001 - the op is called abs
     kinks=(Kink(at=0.0, convention=0.0),),
     spec=lambda sp, x: sp.Abs(x),
 )
-

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -192,8 +192,7 @@ class Op:
         for name, value, dom in zip(self.params, params, self.param_domain):
             if not in_domain(dom, value):
                 raise DomainError(
-                    f"{self.name}: parameter {name} = {value!r} is outside its domain "
-                    f"{describe_domain(dom, name)}"
+                    f"{self.name}: parameter {name} = {value!r} is outside its domain {describe_domain(dom, name)}"
                 )
 
     def check_domain(self, values: Sequence[Any], params: Sequence[Any] = ()) -> None:
@@ -275,7 +274,7 @@ def _arglist(n: int, params: Sequence[str]) -> str:
 _REGISTRY: dict[str, Op] = {}
 
 
-def defop(
+def defop(  # noqa: C901 -- one flat check per declaration field, each with its own message
     name: str,
     *,
     forward: Callable[..., Any],
@@ -319,9 +318,7 @@ def defop(
     elif not callable(domain):
         domain = tuple(tuple(d) for d in domain)
         if len(domain) != arity:
-            raise OpDeclarationError(
-                f"op {name!r}: domain lists {len(domain)} input(s), the op has {arity}"
-            )
+            raise OpDeclarationError(f"op {name!r}: domain lists {len(domain)} input(s), the op has {arity}")
     if param_domain is None:
         param_domain = (REALS,) * len(params)
     param_domain = tuple(tuple(d) for d in param_domain)
@@ -332,9 +329,7 @@ def defop(
             raise OpDeclarationError(f"op {name!r}: kink on input {kink.input}, op has {arity}")
     examples = tuple(tuple(float(v) for v in example) for example in param_examples)
     for example in examples:
-        if len(example) != len(params) or not all(
-            in_domain(dom, v) for dom, v in zip(param_domain, example)
-        ):
+        if len(example) != len(params) or not all(in_domain(dom, v) for dom, v in zip(param_domain, example)):
             raise OpDeclarationError(
                 f"op {name!r}: param example {example!r} must give one value per parameter "
                 f"{params}, each inside its param_domain"
@@ -363,8 +358,7 @@ def _register(op: Op, *, replace_existing: bool = False) -> Op:
     """Add ``op`` to the registry; a name already taken needs ``replace_existing``."""
     if op.name in _REGISTRY and not replace_existing and _REGISTRY[op.name] is not op:
         raise OpDeclarationError(
-            f"an op named {op.name!r} is already registered; pass replace_existing=True "
-            "to redefine it"
+            f"an op named {op.name!r} is already registered; pass replace_existing=True to redefine it"
         )
     _REGISTRY[op.name] = op
     return op
@@ -401,12 +395,3 @@ def all_ops() -> tuple[Op, ...]:
 def op_names() -> tuple[str, ...]:
     """Names of every registered op, in registration order."""
     return tuple(_REGISTRY)
-
-
-def iter_ops(names: Sequence[str] | None = None) -> Iterator[Op]:
-    """The named ops (all when ``names`` is None), raising UnknownOpError for a bad name."""
-    if names is None:
-        yield from _REGISTRY.values()
-        return
-    for n in names:
-        yield get_op(n)

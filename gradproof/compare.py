@@ -1,8 +1,4 @@
-"""``gradproof compare``: the same campaign on several engines, and one report with a row per engine.
-
-Exit status 0 when every engine's campaign finished (findings are what the
-report is for), 2 for bad usage, 130 when interrupted.
-"""
+"""``gradproof compare``: the same campaign on several engines, and one report with a row per engine."""
 
 from __future__ import annotations
 
@@ -13,6 +9,16 @@ from verification.errors import UsageError
 
 NAME = "compare"
 HELP = "run one campaign on several engines (builtin, torch, jax, autograd, ...) and compare them per op"
+
+EPILOG = """\
+writes DIR/<engine>/ (a verify run directory each, plus per_op.csv) and DIR/report/engines.{md,html}
+
+exit status:
+  0    every engine's campaign finished (its findings are in the report)
+  2    bad usage: fewer than two engines, an engine that does not load, an op not all engines run
+  130  interrupted (the engines that finished are kept)
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

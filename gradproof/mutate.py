@@ -13,13 +13,27 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from gradproof.paths import make_output_dir
 from runstore.records import RUN_FILE
+from verification.detection import ENGINE_TARGET, METHODS
 from verification.errors import UsageError
-from verification.mutate import ENGINE_TARGET, METHODS, MutateConfig, MutationResult, run_mutation, select_mutants
+
+if TYPE_CHECKING:
+    from verification.mutate import MutationResult
 
 NAME = "mutate"
 HELP = "run wrong variants of every rule and of the engine through each detection method"
+
+EPILOG = """\
+exit status:
+  0    every mutant not proven equivalent is killed by some chosen method
+  1    a mutant survives every chosen method
+  2    bad usage: unknown op or method, bad option value
+  130  interrupted (what finished is kept in the run directory)
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 DEFAULT_EXAMPLES = 200
 DEFAULT_RUNS_DIR = "gradproof-runs"
@@ -58,11 +72,7 @@ def _out_dir(arg: str | None) -> Path:
         path = Path(DEFAULT_RUNS_DIR) / f"mutate-{stamp}"
     if (path / RUN_FILE).exists():
         raise UsageError(f"{str(path)!r} already holds a run; choose another --out")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write to output directory {str(path)!r}: {exc.strerror or exc}") from None
-    return path
+    return make_output_dir(path)
 
 
 def _size(x: float | None) -> str:
@@ -97,6 +107,8 @@ def _print_summary(result: MutationResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from verification.mutate import MutateConfig, run_mutation, select_mutants
+
     if args.examples < 1:
         raise UsageError(f"--examples must be at least 1, got {args.examples}")
     if args.jobs is not None and args.jobs < 1:
@@ -107,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     out = _out_dir(args.out)
     print(f"gradproof mutate: {count} mutants x {len(methods)} method(s), {jobs} job(s) -> {out}")
-    result = run_mutation(config, out, jobs=jobs)
+    result = run_mutation(config, out, jobs=jobs, progress=args.progress, progress_interval=args.progress_interval)
     _print_summary(result)
     if result.status == "interrupted":
         print(f"gradproof mutate: interrupted; kept {len(result.results)} mutants in {out}", file=sys.stderr)

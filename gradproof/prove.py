@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
+from typing import TYPE_CHECKING
 
 from autodiff import Op, UnknownOpError, all_ops, get_op
 from verification.errors import UsageError
-from verification.plugins import load_plugins
-from verification.prove import DEFAULT_BUDGET, DEFAULT_SAMPLES, OpProof, PartialProof, Verdict, combine, prove
+
+if TYPE_CHECKING:
+    from verification.prove import OpProof, PartialProof, Verdict
 
 NAME = "prove"
 HELP = "prove every op's backward rule against sympy.diff of its definition"
+
+EPILOG = """\
+exit status:
+  0    every rule and forward proven
+  1    some rule or forward refuted (a counterexample is shown)
+  2    bad usage: unknown op, plugin that fails to load, bad option value
+  3    none refuted but some undecided
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 EXIT_PROVEN = 0
 EXIT_REFUTED = 1
@@ -36,15 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget",
         type=float,
-        default=DEFAULT_BUDGET,
+        default=None,
         metavar="SECONDS",
-        help=f"time one simplification attempt may take ({DEFAULT_BUDGET})",
+        help="time one simplification attempt may take (default: the prover's DEFAULT_BUDGET)",
     )
     parser.add_argument(
         "--samples",
         type=int,
-        default=DEFAULT_SAMPLES,
-        help=f"random points per region in the search for a counterexample ({DEFAULT_SAMPLES})",
+        default=None,
+        help="random points per region in the search for a counterexample (default: the prover's DEFAULT_SAMPLES)",
     )
 
 
@@ -74,6 +86,8 @@ def _line(op: str, what: str, verdict: Verdict, seconds: float, detail: str) -> 
 
 
 def _print_text(proofs: list[OpProof], total: float, status: int) -> None:
+    from verification.prove import Verdict
+
     for proof in proofs:
         for p in proof.inputs:
             print(_line(proof.op, f"d/d{p.variable}", p.verdict, p.seconds, _detail(p)))
@@ -91,19 +105,22 @@ def _print_text(proofs: list[OpProof], total: float, status: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.budget > 0:
-        raise UsageError(f"--budget must be positive, got {args.budget}")
-    if args.samples < 0:
-        raise UsageError(f"--samples must be at least 0, got {args.samples}")
+    from verification.plugins import load_plugins
+    from verification.prove import DEFAULT_BUDGET, DEFAULT_SAMPLES, Verdict, combine, prove
+
+    budget = DEFAULT_BUDGET if args.budget is None else args.budget
+    samples = DEFAULT_SAMPLES if args.samples is None else args.samples
+    if not 0 < budget < math.inf:  # the timer takes a finite number of seconds
+        raise UsageError(f"--budget must be a positive finite number of seconds, got {budget}")
+    if samples < 0:
+        raise UsageError(f"--samples must be at least 0, got {samples}")
     load_plugins(args.plugin)
     ops = _select(args.ops)
     start = time.perf_counter()
-    proofs = [prove(op, budget=args.budget, samples=args.samples) for op in ops]
+    proofs = [prove(op, budget=budget, samples=samples) for op in ops]
     total = time.perf_counter() - start
     verdict = combine(p.verdict for p in proofs)
-    status = {Verdict.PROVEN: EXIT_PROVEN, Verdict.REFUTED: EXIT_REFUTED, Verdict.UNDECIDED: EXIT_UNDECIDED}[
-        verdict
-    ]
+    status = {Verdict.PROVEN: EXIT_PROVEN, Verdict.REFUTED: EXIT_REFUTED, Verdict.UNDECIDED: EXIT_UNDECIDED}[verdict]
     if args.json:
         document = {
             "ops": [p.to_dict() for p in proofs],

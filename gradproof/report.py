@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reports import FORMATS, build_report
 from reports.errors import ReportError
+from reports.formats import FORMATS
 
 NAME = "report"
 HELP = "write the accuracy report (Markdown, HTML, CSV) of a run directory and print a summary"
+
+EPILOG = """\
+exit status:
+  0    report written
+  1    report written, and RUN_DIR has a rule bug that the --against run does not
+  2    bad usage: missing or damaged run directory or file, unknown format
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reports.build import build_report
+
     if len(args.run_dir) > 1:
         from reports.engines import build_engines_report
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 
 from autodiff.training import OPTIMIZERS, SEED_INPUTS, SEED_TARGETS, seed_model, train_seed_example
 from verification.errors import UsageError
 
 NAME = "train"
 HELP = "train the classic micrograd example (MLP 3-4-4-1 on four samples) and print its figures"
+
+EPILOG = """\
+exit status:
+  0    trained: every loss finite
+  1    diverged: a loss became NaN or infinite (lower --lr)
+  2    bad usage: bad option value
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 
 def _positive_int(text: str) -> int:
@@ -72,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
     print("Predictions vs Targets:")
     print("=" * 50)
     for i, (pred, target) in enumerate(zip(result.predictions, SEED_TARGETS)):
-        match = "✓" if (pred > 0) == (target > 0) else "✗"
+        match = "✓" if math.isfinite(pred) and (pred > 0) == (target > 0) else "✗"
         print(f"Sample {i + 1}: predicted {pred:+.4f}, target {target:+.1f}  {match}")
+    diverged = next((i for i, loss in enumerate(result.losses) if not math.isfinite(loss)), None)
+    if diverged is not None:
+        loss = result.losses[diverged]
+        print(
+            f"gradproof train: diverged: the loss became {loss} at iteration {diverged}; try a smaller --lr",
+            file=sys.stderr,
+        )
+        return 1
     return 0

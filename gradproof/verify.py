@@ -14,20 +14,39 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autodiff import AutodiffError, Op, get_op, op_names
+from gradproof.paths import make_output_dir
 from runstore.records import PER_OP_FILE, RUN_FILE, versions, write_json
-from verification.campaign import CampaignConfig, CampaignResult, run_campaign
-from verification.engines import Engine, resolve_engine
 from verification.errors import UsageError
 from verification.frameworks.verify import add_custom_arguments, check_customs, prepare_custom
-from verification.parallel import ordered_map
-from verification.plugins import load_plugins
-from verification.references import SYMBOLIC_BACKENDS
-from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS, OpAccuracy, sweep_op
+from verification.reference_options import SYMBOLIC_BACKENDS
+
+if TYPE_CHECKING:
+    from verification.campaign import CampaignResult
+    from verification.engines import Engine
+    from verification.sweep import OpAccuracy
 
 NAME = "verify"
 HELP = "cross-check gradients over generated expressions against certified references"
+
+EPILOG = """\
+engine under test (--engine SPEC):
+  gradproof, builtin       the built-in engine (default)
+  torch                    PyTorch, float64 (needs pip install '.[torch]')
+  jax, autograd, tinygrad  JAX, HIPS autograd, tinygrad, float64 (pip install '.[jax]' ...)
+  MODULE:CLASS             a micrograd-like Value class importable as MODULE
+  path/to/file.py:CLASS    a Value class in a Python file
+  mutant:NAME              the built-in engine with one mutant (see gradproof mutate)
+
+exit status:
+  0    no bug found
+  1    a rule bug, value bug or exception mismatch was found, or the --custom op is wrong or broken
+  2    bad usage: unknown op, engine or plugin that fails to load, bad option value
+  130  interrupted (what finished is kept in the run directory)
+  141  the reader of the output went away (e.g. piped into head)
+"""
 
 DEFAULT_EXAMPLES = 7000
 DEFAULT_RUNS_DIR = "gradproof-runs"
@@ -84,13 +103,7 @@ def _out_dir(arg: str | None) -> Path:
         while path.exists():
             n += 1
             path = Path(DEFAULT_RUNS_DIR) / f"{stamp}-{n}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"cannot write to output directory {str(path)!r}: {exc.strerror or exc}") from None
+    make_output_dir(path)
     if (path / RUN_FILE).exists():
         raise UsageError(f"{str(path)!r} already holds a run; choose another --out")
     return path
@@ -114,6 +127,10 @@ def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from verification.campaign import CampaignConfig, run_campaign
+    from verification.engines import resolve_engine
+    from verification.plugins import load_plugins
+
     _at_least("--examples", args.examples, 1)
     _at_least("--max-depth", args.max_depth, 1)
     _at_least("--vars", args.vars, 1)
@@ -148,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     if probe is not None:  # a foreign engine: say what probing found
         print(probe.describe())
     custom_status = check_customs(engine, out, points=args.custom_points, seed=args.seed)
-    result = run_campaign(config, out, jobs=jobs)
+    result = run_campaign(config, out, jobs=jobs, progress=args.progress, progress_interval=args.progress_interval)
     _summary(result, jobs)
     if args.report:
         from reports import build_report
@@ -207,11 +224,16 @@ def _summary(result: CampaignResult, jobs: int) -> None:
 
 
 def _sweep_task(task: tuple[str, int, int]) -> list[OpAccuracy]:
+    from verification.sweep import sweep_op
+
     name, points, seed = task
     return sweep_op(get_op(name), points=points, seed=seed)
 
 
 def _per_op(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path, jobs: int) -> int:
+    from verification.parallel import ordered_map
+    from verification.sweep import MAX_TARGET, MEDIAN_TARGET, PER_OP_COLUMNS
+
     if args.engine not in ("gradproof", "builtin"):
         raise UsageError("--per-op measures the built-in engine's ops; drop --engine")
     names = ops if ops is not None else op_names()

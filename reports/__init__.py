@@ -5,25 +5,37 @@
 * :func:`compare_by_method`, :func:`compare_by_op`, :func:`new_rule_bugs` -- two runs side by side;
 * :func:`mutation_scores`, :func:`detection_limits` -- mutation runs (``mutants.csv``);
 * :func:`build_report` -- everything written to a directory, as ``gradproof report`` does.
+
+Names are imported on first use, so ``import reports`` costs nothing until one is used
+(pandas and matplotlib load only then).
 """
 
-from reports.build import FORMATS, Report, build_report, parse_formats
-from reports.compare import compare_by_method, compare_by_op, new_rule_bugs
-from reports.errors import ReportError
-from reports.load import MUTANT_COLUMNS, Run, load, load_run
-from reports.mutation import detection_limits, mutation_scores
-from reports.stats import (
-    by_depth,
-    by_engine,
-    by_method,
-    by_op,
-    by_size,
-    exceptions,
-    excess,
-    single_op,
-    summarize,
-    verdicts,
-)
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reports.build import Report, build_report
+    from reports.compare import compare_by_method, compare_by_op, new_rule_bugs
+    from reports.errors import ReportError
+    from reports.formats import FORMATS, parse_formats
+    from reports.load import MUTANT_COLUMNS, Run, load, load_run
+    from reports.mutation import detection_limits, mutation_scores
+    from reports.stats import (
+        by_depth,
+        by_engine,
+        by_method,
+        by_op,
+        by_size,
+        exceptions,
+        excess,
+        single_op,
+        summarize,
+        verdicts,
+    )
 
 __all__ = [
     "FORMATS",
@@ -51,3 +63,56 @@ __all__ = [
     "summarize",
     "verdicts",
 ]
+
+_EXPORTS: dict[str, str] = {
+    "FORMATS": "reports.formats",
+    "Report": "reports.build",
+    "build_report": "reports.build",
+    "parse_formats": "reports.formats",
+    "compare_by_method": "reports.compare",
+    "compare_by_op": "reports.compare",
+    "new_rule_bugs": "reports.compare",
+    "ReportError": "reports.errors",
+    "MUTANT_COLUMNS": "reports.load",
+    "Run": "reports.load",
+    "load": "reports.load",
+    "load_run": "reports.load",
+    "detection_limits": "reports.mutation",
+    "mutation_scores": "reports.mutation",
+    "by_depth": "reports.stats",
+    "by_engine": "reports.stats",
+    "by_method": "reports.stats",
+    "by_op": "reports.stats",
+    "by_size": "reports.stats",
+    "exceptions": "reports.stats",
+    "excess": "reports.stats",
+    "single_op": "reports.stats",
+    "summarize": "reports.stats",
+    "verdicts": "reports.stats",
+}
+"""Public name -> the module defining it, imported on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind a public name on first use (keeps ``import`` and ``--help`` fast)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """Keeps a public name whose submodule is named alike (``load``, ``prove``) bound to the public object."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS:
+            return  # the import system binding the submodule; it stays reachable in sys.modules
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -20,13 +20,13 @@ import pandas as pd
 
 from reports import compare, mutation, plots, stats
 from reports.errors import ReportError
+from reports.formats import FORMATS, parse_formats
 from reports.load import Run, load_run
 from reports.render import Figure, Section, Table, to_html, to_markdown
 from reports.vcurve import sample_vcurves
 
 __all__ = ["FORMATS", "Report", "parse_formats", "build_report", "write_atomically"]
 
-FORMATS: Final = ("md", "html", "csv")
 HEADLINE: Final = (
     "Headline metric: Herbie's bits of error, log2(ULP distance + 1) between a method's gradient and "
     "the certified derivative rounded to float64: 0 is correctly rounded, 1 is one ULP off, 64 marks a "
@@ -42,18 +42,6 @@ class Report:
     files: tuple[Path, ...]
     summary: str
     new_rule_bugs: int
-
-
-def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
-    """``"md,html"`` or ``["md", "html"]`` -> ``("md", "html")``; unknown or no format is an error."""
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    names = tuple(dict.fromkeys(f.strip().lower() for f in items if f.strip()))
-    unknown = [f for f in names if f not in FORMATS]
-    if unknown:
-        raise ReportError(f"unknown format {', '.join(map(repr, unknown))} (choose from {', '.join(FORMATS)})")
-    if not names:
-        raise ReportError(f"no format given (choose from {', '.join(FORMATS)})")
-    return names
 
 
 def _flatten(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

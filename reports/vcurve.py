@@ -4,7 +4,7 @@ For f in float64 the central difference (f(x + h) - f(x - h)) / 2h has a
 truncation error ~ h^2 |f'''| / 6 falling with h and a rounding error
 ~ eps |f| / h rising as h shrinks; the total is a V in log-log axes whose
 bottom lies near h = cbrt(eps) * max(1, |x|), the step the campaign's
-central difference uses (:func:`central_step`). Here f is the record's
+central difference uses (:func:`runstore.steps.central_step`, the one rule both share). Here f is the record's
 ``sympy_expr`` lambdified to Python's ``math`` (float64), the derivative is
 the record's certified ``true_grad``, and the difference divides by the step
 actually taken, ``(x + h) - (x - h)``, so only f's rounding shows.
@@ -24,15 +24,11 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from runstore.steps import EPS, central_step
+
 __all__ = ["EPS", "STEPS", "VCurve", "central_step", "vcurve", "sample_vcurves"]
 
-EPS: Final = 2.0**-52
 STEPS: Final = 10.0 ** np.linspace(-15.0, 0.0, 61)
-
-
-def central_step(x: float) -> float:
-    """h = cbrt(eps) * max(1, |x|): balances truncation O(h^2) against rounding O(eps / h)."""
-    return float(np.cbrt(EPS) * max(1.0, abs(x)))
 
 
 @dataclass(frozen=True)
@@ -90,9 +86,7 @@ def sample_vcurves(records: pd.DataFrame, k: int = 3) -> list[VCurve]:
     Expressions that sympy cannot parse, whose curve is all NaN, or whose
     difference is exact at every step (linear in the variable) are skipped.
     """
-    ok = records[
-        (records["verdict"] == "ok") & np.isfinite(records["true_grad"]) & (records["true_grad"] != 0)
-    ]
+    ok = records[(records["verdict"] == "ok") & np.isfinite(records["true_grad"]) & (records["true_grad"] != 0)]
     firsts = ok.sort_values(["depth", "expr_id", "point_id", "variable"]).drop_duplicates("depth")
     if firsts.empty:
         return []

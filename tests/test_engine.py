@@ -178,7 +178,7 @@ def test_wrong_operand_types(bad: object) -> None:
     with pytest.raises(TypeError, match=f"unsupported operand for add: {type(bad).__name__}"):
         x + bad
     with pytest.raises(TypeError, match="unsupported operand for mul"):
-        bad * x  # type: ignore[operator]
+        bad * x
 
 
 @pytest.mark.parametrize("bad", ["1.0", None, True, [1.0], 1j])
@@ -226,3 +226,36 @@ def test_mpmath_values_compute_at_high_precision() -> None:
 def test_user_ops_become_methods() -> None:
     with pytest.raises(AttributeError, match="no op of that name"):
         Value(1.0).no_such_op()
+
+
+def test_private_mpmath_backends_are_freed() -> None:
+    """Each mpmath_backend(dps) has its own number type; making many keeps no backend or context alive."""
+    import gc
+    import weakref
+
+    from autodiff import backends
+
+    before = len(backends._BY_TYPE)
+    contexts = []
+    for _ in range(50):
+        mp = autodiff.mpmath_backend(dps=30)
+        x = Value(mp.num(0.5))
+        (x * x).backward()
+        assert autodiff.backend_of(x.data) is mp and x.grad == 1
+        contexts.append(weakref.ref(mp.ctx))
+        del mp, x
+    gc.collect()
+    assert len(backends._BY_TYPE) == before
+    assert sum(ref() is not None for ref in contexts) == 0
+
+
+def test_private_mpmath_backend_lives_as_long_as_its_numbers() -> None:
+    """A number keeps its backend reachable: backend_of works after the backend object is dropped."""
+    import gc
+
+    mp = autodiff.mpmath_backend(dps=40)
+    y = mp.num(2)
+    del mp
+    gc.collect()
+    found = autodiff.backend_of(y)
+    assert isinstance(found, autodiff.MpmathBackend) and found.dps == 40

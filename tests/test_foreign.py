@@ -58,7 +58,9 @@ def test_reproduction_snippet_runs() -> None:
     snippet = engine.reproduction(tree, [0.25])
     scope: dict[str, object] = {}
     exec(compile(snippet.replace("print(", "result = ("), "<repro>", "exec"), scope)
-    value, grads = scope["result"]  # type: ignore[misc]
+    result = scope["result"]
+    assert isinstance(result, tuple)
+    value, grads = result
     assert value == pytest.approx(math.log(0.75))
     assert grads == [pytest.approx(2.0)]  # the planted rule: 1/(2x) * 3 at x = 0.25 -> 2, truth 4
 
@@ -97,7 +99,9 @@ def test_torch_reproduction_is_torch_code() -> None:
     assert "import torch" in snippet and "autodiff" not in snippet
     scope: dict[str, object] = {}
     exec(compile(snippet.replace("print(", "result = ("), "<repro>", "exec"), scope)
-    value, grads = scope["result"]  # type: ignore[misc]
+    result = scope["result"]
+    assert isinstance(result, tuple)
+    value, grads = result
     r = engine.evaluate(tree, [1.0, 9.0])
     assert r.grads is not None
     assert value == r.value and grads == [None, r.grads[1]]

@@ -23,9 +23,7 @@ BUGS = {
 SMALL = 10  # nodes; campaign trees go up to depth 4 with 2 variables (about 30 nodes)
 
 
-def _verify(
-    cls: str, out: Path, capsys: pytest.CaptureFixture[str], *extra: str
-) -> tuple[int, dict[str, object], str]:
+def _verify(cls: str, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, object], str]:
     argv = ["verify", "--engine", f"{PLANTED}:{cls}", "--examples", "120", "--jobs", "1", "--out", str(out), *extra]
     code = main(argv)
     text = capsys.readouterr().out
@@ -46,13 +44,13 @@ def test_each_planted_bug_is_found_and_shrunk(cls: str, tmp_path: Path, capsys: 
     scope: dict[str, object] = {}
     exec(compile(best["reproduction"].replace("print(", "result = ("), "<repro>", "exec"), scope)
     if best["engine_error"] is None:
-        _, grads = scope["result"]  # type: ignore[misc]
+        result = scope["result"]
+        assert isinstance(result, tuple)
+        _, grads = result
         assert grads[best["variable"]] == best["engine_grad"]
 
 
-def test_a_correct_engine_has_no_finding_and_gets_a_report(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_correct_engine_has_no_finding_and_gets_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, findings, text = _verify("Value", tmp_path / "ok", capsys, "--report")
     assert code == 0, text
     assert findings["findings"] == []

@@ -130,6 +130,16 @@ def test_a_1e12_relative_error_is_caught_by_prover_and_high_precision_but_not_gr
     assert killed == {"prover": True, "engine_hp": True, "gradcheck": False}
 
 
+def test_sampling_methods_count_the_expressions_they_tried() -> None:
+    """A survivor was tried on every expression; a method that kills stops at the killing one."""
+    result = run_mutant(
+        mutant("tanh:relative:d0*(1+1e-12)"), MutateConfig(methods=("engine_f64", "gradcheck"), examples=7)
+    )
+    tried = {o.method: (o.killed, o.examples_tried, o.examples_to_kill) for o in result.outcomes}
+    assert tried["engine_f64"] == (True, 1, 1)
+    assert tried["gradcheck"][:2] == (False, 7)
+
+
 def test_a_one_percent_error_is_caught_by_every_method() -> None:
     killed = outcomes("sigmoid:relative:d0*(1+0.01)", ("prover", "engine_f64", "engine_hp", "gradcheck"))
     assert killed == {"prover": True, "engine_f64": True, "engine_hp": True, "gradcheck": True}

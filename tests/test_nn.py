@@ -19,7 +19,9 @@ def test_cell_9_neuron_layer_mlp() -> None:
     neuron = Neuron(2)
     assert repr(neuron(x)) == "Value(data=-0.9917, grad=0.0000)"
     layer = Layer(2, 3)
-    assert [v.data for v in layer(x)] == [0.5817270619168307, -0.7878755440086811, -0.9983781851034335]
+    outs = layer(x)
+    assert isinstance(outs, list)
+    assert [v.data for v in outs] == [0.5817270619168307, -0.7878755440086811, -0.9983781851034335]
     mlp = MLP(2, [4, 4, 1])
     assert repr(mlp(x)) == "Value(data=-0.5063, grad=0.0000)"
     assert len(mlp.parameters()) == 37

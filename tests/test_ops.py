@@ -29,7 +29,7 @@ MP = autodiff.mpmath_backend(dps=50)
 
 
 def cases(op: Op) -> list[tuple[tuple[float, ...], tuple[float, ...]]]:
-    out = []
+    out: list[tuple[tuple[float, ...], tuple[float, ...]]] = []
     for params in [(c,) for c in PARAMS[op.name]] if op.params else [()]:
         doms = op.domains(params)
         grids = [POINTS[d] for d in doms]

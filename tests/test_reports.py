@@ -58,8 +58,18 @@ META: dict[str, Any] = {
 
 
 def record(
-    method: str, expr_id: int, point_id: int, variable: int, ulp: float, rel: float, verdict: str, outcome: str,
-    exception: str, *, engine: str = "gradproof", run_id: str = "tiny",
+    method: str,
+    expr_id: int,
+    point_id: int,
+    variable: int,
+    ulp: float,
+    rel: float,
+    verdict: str,
+    outcome: str,
+    exception: str,
+    *,
+    engine: str = "gradproof",
+    run_id: str = "tiny",
 ) -> dict[str, Any]:
     """One row following runstore.records.COLUMNS; bits_err = log2(ulp + 1), 64 for a failure."""
     expr, sexpr, depth, size, ops, points = EXPRESSIONS[expr_id]
@@ -68,14 +78,33 @@ def record(
     truth = nan if unsamplable else true_grad(expr_id, point, variable)
     failed = outcome != "ok"
     return {
-        "run_id": run_id, "engine": engine, "expr_id": expr_id, "expr": expr, "sympy_expr": sexpr,
-        "depth": depth, "size": size, "ops": ops, "n_vars": len(point), "point_id": point_id,
-        "point": json.dumps(point), "variable": variable, "method": method,
-        "value": nan if failed else 1.0, "true_value": nan if unsamplable else 1.0, "value_ulp": 0.0,
-        "grad": nan if failed else truth * (1 + rel), "true_grad": truth,
-        "abs_err": nan if failed or unsamplable else abs(truth) * rel, "rel_err": rel,
-        "ulp_err": ulp, "bits_err": nan if unsamplable else (64.0 if failed else math.log2(ulp + 1)),
-        "cond": 1.0, "verdict": verdict, "outcome": outcome, "exception": exception, "time_s": 0.001,
+        "run_id": run_id,
+        "engine": engine,
+        "expr_id": expr_id,
+        "expr": expr,
+        "sympy_expr": sexpr,
+        "depth": depth,
+        "size": size,
+        "ops": ops,
+        "n_vars": len(point),
+        "point_id": point_id,
+        "point": json.dumps(point),
+        "variable": variable,
+        "method": method,
+        "value": nan if failed else 1.0,
+        "true_value": nan if unsamplable else 1.0,
+        "value_ulp": 0.0,
+        "grad": nan if failed else truth * (1 + rel),
+        "true_grad": truth,
+        "abs_err": nan if failed or unsamplable else abs(truth) * rel,
+        "rel_err": rel,
+        "ulp_err": ulp,
+        "bits_err": nan if unsamplable else (64.0 if failed else math.log2(ulp + 1)),
+        "cond": 1.0,
+        "verdict": verdict,
+        "outcome": outcome,
+        "exception": exception,
+        "time_s": 0.001,
     }
 
 
@@ -190,9 +219,7 @@ def test_load_keeps_columns_appended_by_newer_campaigns(tmp_path: Path) -> None:
             "{run}/records.csv is corrupt: line 2, column 'depth': expected a whole number, got 'one'",
         ),
         (
-            lambda run: (run / RECORDS_FILE).write_text(
-                (run / RECORDS_FILE).read_text().replace("1e-13", "1e-1x", 1)
-            ),
+            lambda run: (run / RECORDS_FILE).write_text((run / RECORDS_FILE).read_text().replace("1e-13", "1e-1x", 1)),
             "{run}/records.csv is corrupt: line 6, column 'rel_err': expected a number, got '1e-1x'",
         ),
         (

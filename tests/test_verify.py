@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib
 import io
 import json
 import os
@@ -166,3 +167,24 @@ def test_an_expression_over_its_time_limit_is_counted_and_skipped(tmp_path: Path
     assert result.status == "finished"
     assert (result.expressions, result.counts["timeouts"], result.records) == (3, 3, 0)
     assert json.loads((tmp_path / RUN_FILE).read_text())["counts"]["timeouts"] == 3
+
+
+def test_a_chunk_does_not_depend_on_the_modules_loaded(tmp_path: Path, monkeypatch: Any) -> None:
+    """Loading a module full of odd literals changes no case: the cases come from the seed alone."""
+    from verification.chunks import run_chunk
+
+    config = CampaignConfig(examples=12, chunk=12, ops=("mul", "add", "log", "pow"), oracle_every=0)
+
+    def cases() -> list[tuple[str, str]]:
+        return [(r["expr"], r["point"]) for r in run_chunk(config, 0).rows if r["method"] == "engine_f64"]
+
+    before = cases()
+    literals = ", ".join(f"{1.0 + i / 7:.17g}" for i in range(400)) + ", " + ", ".join(str(-i) for i in range(400))
+    (tmp_path / "odd_literals.py").write_text(f"VALUES = ({literals})\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        importlib.import_module("odd_literals")  # its literals are what Hypothesis would mine
+
+        assert cases() == before
+    finally:  # gone before any other test's Hypothesis run could mine it
+        sys.modules.pop("odd_literals", None)

@@ -3,30 +3,41 @@
 The public names of the harness are re-exported here; the modules hold the
 detail (``verification.prove``, ``verification.strategies``,
 ``verification.campaign``, ``verification.foreign``, ``verification.mutate``).
+
+Names are imported on first use, so ``import verification`` costs nothing until one is
+used (sympy, Hypothesis and the engine adapters load only then).
 """
 
-from verification.campaign import CampaignConfig, CampaignResult, run_campaign
-from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
-from verification.errors import UsageError
-from verification.expr import Apply, Const, Expr, Var, evaluate_values, to_source, to_sympy
-from verification.foreign import ForeignEngine, TorchEngine, load_engine
-from verification.mutants import Mutant, all_mutants
-from verification.plugins import load_plugin, load_plugins
-from verification.prove import (
-    Check,
-    Counterexample,
-    Evidence,
-    GradientProof,
-    KinkCheck,
-    OpProof,
-    PartialProof,
-    Verdict,
-    prove,
-    prove_gradient,
-    prove_rules_equal,
-)
-from verification.strategies import candidate_points, constants, expressions, points
-from verification.testing import assert_gradient_proven, assert_rule_proven
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from verification.campaign import CampaignConfig, CampaignResult, run_campaign
+    from verification.engines import BuiltinEngine, Engine, Evaluation, resolve_engine
+    from verification.errors import UsageError
+    from verification.expr import Apply, Const, Expr, Var, evaluate_values, to_source, to_sympy
+    from verification.foreign import ForeignEngine, TorchEngine, load_engine
+    from verification.mutants import Mutant, all_mutants
+    from verification.plugins import load_plugin, load_plugins
+    from verification.prove import (
+        Check,
+        Counterexample,
+        Evidence,
+        GradientProof,
+        KinkCheck,
+        OpProof,
+        PartialProof,
+        Verdict,
+        prove,
+        prove_gradient,
+        prove_rules_equal,
+    )
+    from verification.strategies import candidate_points, constants, expressions, points
+    from verification.testing import assert_gradient_proven, assert_rule_proven
 
 __all__ = [
     "UsageError",
@@ -69,3 +80,71 @@ __all__ = [
     "assert_rule_proven",
     "assert_gradient_proven",
 ]
+
+_EXPORTS: dict[str, str] = {
+    "CampaignConfig": "verification.campaign",
+    "CampaignResult": "verification.campaign",
+    "run_campaign": "verification.campaign",
+    "BuiltinEngine": "verification.engines",
+    "Engine": "verification.engines",
+    "Evaluation": "verification.engines",
+    "resolve_engine": "verification.engines",
+    "UsageError": "verification.errors",
+    "Apply": "verification.expr",
+    "Const": "verification.expr",
+    "Expr": "verification.expr",
+    "Var": "verification.expr",
+    "evaluate_values": "verification.expr",
+    "to_source": "verification.expr",
+    "to_sympy": "verification.expr",
+    "ForeignEngine": "verification.foreign",
+    "TorchEngine": "verification.foreign",
+    "load_engine": "verification.foreign",
+    "Mutant": "verification.mutants",
+    "all_mutants": "verification.mutants",
+    "load_plugin": "verification.plugins",
+    "load_plugins": "verification.plugins",
+    "Check": "verification.prove",
+    "Counterexample": "verification.prove",
+    "Evidence": "verification.prove",
+    "GradientProof": "verification.prove",
+    "KinkCheck": "verification.prove",
+    "OpProof": "verification.prove",
+    "PartialProof": "verification.prove",
+    "Verdict": "verification.prove",
+    "prove": "verification.prove",
+    "prove_gradient": "verification.prove",
+    "prove_rules_equal": "verification.prove",
+    "candidate_points": "verification.strategies",
+    "constants": "verification.strategies",
+    "expressions": "verification.strategies",
+    "points": "verification.strategies",
+    "assert_gradient_proven": "verification.testing",
+    "assert_rule_proven": "verification.testing",
+}
+"""Public name -> the module defining it, imported on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind a public name on first use (keeps ``import`` and ``--help`` fast)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """Keeps a public name whose submodule is named alike (``load``, ``prove``) bound to the public object."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS:
+            return  # the import system binding the submodule; it stays reachable in sys.modules
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

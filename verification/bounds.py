@@ -282,7 +282,7 @@ def analyse(tree: Expr, point: Sequence[float], *, resolve: Resolver = get_op) -
     )
 
 
-def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float, resolve: Resolver) -> _Node:
+def _forward(tree: Expr, point: Sequence[float], m: MpmathBackend, lu_hp: float, resolve: Resolver) -> _Node:  # noqa: C901 -- one node of the module doc's error recursion, step by step
     if isinstance(tree, Var):
         return _Node(m.num(point[tree.index]), tree=tree)
     if isinstance(tree, Const):

@@ -33,6 +33,7 @@ from verification.case import CaseResult, check_case, high_precision
 from verification.chunks import ChunkResult, merge_times, run_chunk
 from verification.judging import BUG_VERDICTS, judge_float, judge_interval
 from verification.parallel import init_worker, unordered_map
+from verification.progress import PROGRESS_INTERVAL, Progress
 from verification.reproduce import reproduction
 from verification.shrink import shrink_all, shrink_finding
 
@@ -94,14 +95,14 @@ def run_campaign(
     *,
     jobs: int = 1,
     progress: bool = True,
+    progress_interval: float = PROGRESS_INTERVAL,
 ) -> CampaignResult:
     """Run the campaign, writing ``run.json``, ``records.csv`` and ``findings.json`` into ``out_dir``.
 
     ``KeyboardInterrupt`` stops it: what finished stays on disk, ``run.json``
     says ``"status": "interrupted"``, and the result is returned with that status.
+    Progress goes to stderr (:class:`~verification.progress.Progress`) unless ``progress`` is false.
     """
-    from tqdm import tqdm
-
     out_dir.mkdir(parents=True, exist_ok=True)
     run_id = out_dir.name
     started = datetime.now(UTC)
@@ -124,7 +125,7 @@ def run_campaign(
     times: dict[str, float] = {}
     expressions = records = 0
     status = "finished"
-    bar = tqdm(total=config.examples, unit="expr", disable=not progress or None, file=sys.stderr, leave=False)
+    bar = Progress(config.examples, "expr", enabled=progress, interval=progress_interval)
     with open(out_dir / RECORDS_FILE, "w", newline="") as fh:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS))
@@ -144,8 +145,7 @@ def run_campaign(
                 findings.extend(chunk.findings)
                 ratios.extend(chunk.ratios)
                 merge_times(times, chunk.times)
-                bar.update(chunk.expressions)
-                bar.set_postfix(bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
+                bar.update(chunk.expressions, bugs=sum(1 for f in findings if f["kind"] in BUG_VERDICTS))
         except KeyboardInterrupt:
             status = "interrupted"
         finally:

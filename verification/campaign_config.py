@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verification.references import DEFAULT_CAP_BITS
+from verification.reference_options import DEFAULT_CAP_BITS
 
 __all__ = ["CampaignConfig"]
 

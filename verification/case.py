@@ -109,7 +109,7 @@ def check_case(
     config: CampaignConfig,
     engine: Engine,
     hp_engine: Engine | None,
-    expr_id: int,
+    expr_id: int = 0,
     run_id: str = "",
     stop_on: tuple[str, str] | None = None,
 ) -> CaseResult:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autodiff import Backend, Op, Value, get_op
+from autodiff import Op, Value, get_op
 
 __all__ = [
     "Var",
@@ -23,7 +23,6 @@ __all__ = [
     "evaluate",
     "evaluate_values",
     "shared_subtrees",
-    "evaluate_backend",
     "to_sympy",
     "to_source",
     "ops_in",
@@ -135,15 +134,6 @@ def evaluate_values(tree: Expr, leaves: Sequence[Value], *, resolve: Resolver = 
 
     result: Value = evaluate(tree, leaves, const=const, apply=apply, resolve=resolve)
     return result
-
-
-def evaluate_backend(tree: Expr, leaves: Sequence[Any], m: Backend, *, resolve: Resolver = get_op) -> Any:
-    """Run each op's forward on raw numbers of backend ``m`` (no graph, no domain checks)."""
-
-    def apply(op: Op, args: list[Any], params: tuple[float, ...]) -> Any:
-        return op.forward(m, *args, *(m.num(p) for p in params))
-
-    return evaluate(tree, leaves, const=m.num, apply=apply, resolve=resolve)
 
 
 def to_sympy(tree: Expr, symbols: Sequence[Any], *, resolve: Resolver = get_op) -> Any:

@@ -12,11 +12,18 @@ seed, and equal chunks of neighbouring seeds, never share a Hypothesis seed.
 Runs are reproducible from the seed alone: no example database, no
 derandomisation, no deadline, no health checks (a case may be slow and most
 trees are filtered by the checker, not by Hypothesis).
+
+Hypothesis also draws, now and then, numeric literals it mines from the
+source of whatever non-library modules happen to be imported. That would
+make a chunk's cases depend on which modules a process has loaded (one
+worker or several, an editable install or not, any edit to any literal in
+the code base), so runs here draw from Hypothesis's own constants only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from autodiff import get_op
@@ -75,4 +82,33 @@ def run_cases(strategy: Any, body: Callable[[Case], None], *, seed: int, max_exa
     def run(case: Case) -> None:
         body(case)
 
-    run()
+    with _no_mined_constants():
+        run()
+
+
+@contextlib.contextmanager
+def _no_mined_constants() -> Iterator[None]:
+    """Within the block, Hypothesis mines no constants from the loaded modules (see the module doc).
+
+    Hypothesis keeps the mined constants behind one module-level function and
+    a cache of the values drawn from them; both are swapped for the block.
+    Versions of Hypothesis without the mining have neither, and need nothing.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without this module mines nothing
+        yield
+        return
+    mined = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if mined is None or cache is None:
+        yield
+        return
+    none = type(mined())()  # an empty pool of the same type
+    cache.cache.clear()
+    providers._get_local_constants = lambda: none
+    try:
+        yield
+    finally:
+        providers._get_local_constants = mined
+        cache.cache.clear()

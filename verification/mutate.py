@@ -52,7 +52,8 @@ from autodiff import Op, get_op, op_names, sympy_backend
 from runstore.records import MUTANT_COLUMNS, MUTANTS_FILE, RUN_FILE, versions, write_json
 from verification.bounds import HP_DPS, analyse
 from verification.campaign_config import CampaignConfig
-from verification.case import check_case, high_precision
+from verification.case import CaseResult, check_case, high_precision
+from verification.detection import ENGINE_TARGET, METHODS
 from verification.engines import BuiltinEngine, Engine
 from verification.errors import UsageError
 from verification.expr import Expr, ops_in, to_source
@@ -60,6 +61,7 @@ from verification.generation import Case, case_strategy, hypothesis_seed, run_ca
 from verification.judging import BUG_VERDICTS
 from verification.mutants import RELATIVE_SIZES, FaultyEngine, Mutant, all_mutants, engine_mutants, rule_mutants
 from verification.parallel import init_worker, unordered_map
+from verification.progress import PROGRESS_INTERVAL, Progress
 from verification.prove import DEFAULT_BUDGET, Verdict, prove, prove_rules_equal
 
 __all__ = [
@@ -81,12 +83,6 @@ __all__ = [
     "run_mutation",
     "summarise",
 ]
-
-METHODS: tuple[str, ...] = ("prover", "engine_f64", "engine_hp", "gradcheck")
-"""Detection methods, in the order tables list them."""
-
-ENGINE_TARGET = "engine"
-"""The name ``--ops`` uses for the engine faults."""
 
 GRADCHECK_EPS = 1e-6
 GRADCHECK_ATOL = 1e-5
@@ -398,39 +394,56 @@ def _sampling(mutant: Mutant, config: MutateConfig) -> tuple[dict[str, _Tally], 
                 hp_engine=hp if "engine_hp" in live_campaign else None,
                 expr_id=index - 1,
             )
-            shared = sum(res.times.get(s, 0.0) for s in _SHARED_STAGES)
-            for m in live_campaign:
-                tally = tallies[m]
-                tally.tried += 1
-                tally.spent += shared + res.times.get(_OWN_STAGE[m], 0.0)
-                bad = next((r for r in res.rows if r["method"] == m and r["verdict"] in BUG_VERDICTS), None)
-                if bad is not None:
-                    tally.kill(
-                        index,
-                        f"{bad['verdict']} on {bad['expr']} at {bad['point']}, d/dx{bad['variable']}: "
-                        f"{bad['grad']!r}, true {bad['true_grad']!r}",
-                    )
+            _tally_campaign(res, live_campaign, tallies, index)
         if "gradcheck" in alive:
-            tally = tallies["gradcheck"]
-            tally.tried += 1
-            t0 = time.perf_counter()
-            for point in _usable_points(tree, candidates, config.points):
-                wrong = gradcheck_failures(engine, tree, point)
-                if not wrong:
-                    continue
-                control = gradcheck_failures(correct, tree, point)
-                if control is None:
-                    continue
-                alarms = [k for k in wrong if k in control]
-                false_alarms += len(alarms)
-                caught = [k for k in wrong if k not in control]
-                if caught:
-                    tally.spent += time.perf_counter() - t0
-                    tally.kill(index, f"{to_source(tree)} at {list(point)}, d/dx{caught[0]}")
-                    break
-            else:
-                tally.spent += time.perf_counter() - t0
+            false_alarms += _gradcheck(tree, candidates, config.points, engine, correct, tallies["gradcheck"], index)
     return tallies, false_alarms
+
+
+def _tally_campaign(res: CaseResult, methods: Sequence[str], tallies: dict[str, _Tally], index: int) -> None:
+    """Account one checked expression to each campaign method; a bug verdict kills the mutant."""
+    shared = sum(res.times.get(s, 0.0) for s in _SHARED_STAGES)
+    for m in methods:
+        tally = tallies[m]
+        tally.tried += 1
+        tally.spent += shared + res.times.get(_OWN_STAGE[m], 0.0)
+        bad = next((r for r in res.rows if r["method"] == m and r["verdict"] in BUG_VERDICTS), None)
+        if bad is not None:
+            tally.kill(
+                index,
+                f"{bad['verdict']} on {bad['expr']} at {bad['point']}, d/dx{bad['variable']}: "
+                f"{bad['grad']!r}, true {bad['true_grad']!r}",
+            )
+
+
+def _gradcheck(
+    tree: Expr,
+    candidates: Sequence[Sequence[float]],
+    points: int,
+    engine: Engine,
+    correct: Engine,
+    tally: _Tally,
+    index: int,
+) -> int:
+    """gradcheck on one expression: kill on a failure the correct engine does not share; its false alarms."""
+    tally.tried += 1
+    false_alarms = 0
+    t0 = time.perf_counter()
+    for point in _usable_points(tree, candidates, points):
+        wrong = gradcheck_failures(engine, tree, point)
+        if not wrong:
+            continue
+        control = gradcheck_failures(correct, tree, point)
+        if control is None:
+            continue
+        false_alarms += len([k for k in wrong if k in control])
+        caught = [k for k in wrong if k not in control]
+        if caught:
+            tally.spent += time.perf_counter() - t0
+            tally.kill(index, f"{to_source(tree)} at {list(point)}, d/dx{caught[0]}")
+            return false_alarms
+    tally.spent += time.perf_counter() - t0
+    return false_alarms
 
 
 def run_mutant(mutant: Mutant, config: MutateConfig) -> MutantResult:
@@ -547,6 +560,7 @@ def run_mutation(
     *,
     jobs: int = 1,
     progress: bool = True,
+    progress_interval: float = PROGRESS_INTERVAL,
     on_result: Callable[[MutantResult], None] | None = None,
 ) -> MutationResult:
     """Run every selected mutant through the chosen methods, writing the run directory as it goes.
@@ -556,8 +570,6 @@ def run_mutation(
     mutants, ``run.json`` the metadata and the summary. ``KeyboardInterrupt``
     keeps what finished and marks the run ``interrupted``.
     """
-    from tqdm import tqdm
-
     mutants = select_mutants(config.ops)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -579,7 +591,7 @@ def run_mutation(
     write_json(out_dir / RUN_FILE, meta)
     results: list[MutantResult] = []
     status = "finished"
-    bar = tqdm(total=len(mutants), unit="mutant", disable=not progress or None, file=sys.stderr, leave=False)
+    bar = Progress(len(mutants), "mutant", enabled=progress, interval=progress_interval)
     eq_columns = (*_COLUMNS, "reason")
     with (
         open(out_dir / MUTANTS_FILE, "w", newline="") as scored,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
+import autodiff
 from autodiff import AutodiffError, op_names
 from verification.errors import UsageError
 
@@ -63,6 +65,8 @@ def import_file(path: Path, *, kind: str) -> ModuleType:
 
     Exceptions raised while the module runs propagate (the caller words them).
     """
+    if path.is_dir():
+        raise UsageError(f"{kind} {str(path)!r} is a directory, not a .py file")
     if not path.is_file():
         raise UsageError(f"{kind} file {str(path)!r} does not exist")
     name = f"gradproof_{kind}_{path.stem}"
@@ -79,10 +83,20 @@ def import_file(path: Path, *, kind: str) -> ModuleType:
     return module
 
 
+_OWN_CODE = tuple(str(Path(p).resolve().parent) for p in (__file__, autodiff.__file__))
+"""Directories of this harness and of the engine: a plugin's error is located outside them."""
+
+
 def _where(exc: BaseException) -> str:
+    """`` (at FILE:LINE)`` of the plugin's line that led to ``exc`` (the innermost frame of user code)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if "importlib" not in f.filename and "/verification/plugins.py" not in f.filename]
+    user = [f for f in frames if not f.filename.startswith("<") and not _is_own(f.filename)]
     if not user:
         return ""
     last = user[-1]
     return f" (at {last.filename}:{last.lineno})"
+
+
+def _is_own(filename: str) -> bool:
+    resolved = str(Path(filename).resolve())
+    return any(resolved.startswith(d + os.sep) for d in _OWN_CODE) or "importlib" in filename

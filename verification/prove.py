@@ -127,9 +127,7 @@ class Evidence:
     def describe(self) -> str:
         """One line summary."""
         skipped = (
-            f" ({self.skipped} skipped: not finite, not real, or not resolved at 400 digits)"
-            if self.skipped
-            else ""
+            f" ({self.skipped} skipped: not finite, not real, or not resolved at 400 digits)" if self.skipped else ""
         )
         return (
             f"{self.points} points checked at 50+ digits{skipped}, largest |difference| "
@@ -641,9 +639,7 @@ def _converged(fn: Callable[..., Any], svals: Sequence[Fraction]) -> tuple[Any, 
                 previous = None
                 continue
             r, v = mpmath.re(r), mpmath.re(v)
-            if previous is not None and _agree(previous[0], r, prev_dps // 2) and _agree(
-                previous[1], v, prev_dps // 2
-            ):
+            if previous is not None and _agree(previous[0], r, prev_dps // 2) and _agree(previous[1], v, prev_dps // 2):
                 return r, v
         previous, prev_dps = (r, v), dps
     return None
@@ -797,21 +793,28 @@ def prove(
             region_ans, partials = _run_rule(op, inputs, params)
             if op.spec is not None:
                 spec = _definition(op, inputs, params)
-                forward_checks.append(
-                    _compare(region_ans, spec, pieces, budget=budget, samples=samples, rng=rng)
-                )
+                forward_checks.append(_compare(region_ans, spec, pieces, budget=budget, samples=samples, rng=rng))
             for i in range(op.arity):
                 t0 = time.perf_counter()
                 truth = _at_region(truths[i], [*general, *general_params], pieces, budget)
-                checks[i].append(
-                    _compare(partials[i], truth, pieces, budget=budget, samples=samples, rng=rng)
-                )
+                checks[i].append(_compare(partials[i], truth, pieces, budget=budget, samples=samples, rng=rng))
                 seconds[i] += time.perf_counter() - t0
         for kink in op.kinks:
             t0 = time.perf_counter()
             kink_checks[kink.input].extend(
-                _kink_checks(op, kink.input, kink.at, kink.convention, per_input, param_pieces,
-                             truths[kink.input], [*general, *general_params], budget, samples, rng)
+                _kink_checks(
+                    op,
+                    kink.input,
+                    kink.at,
+                    kink.convention,
+                    per_input,
+                    param_pieces,
+                    truths[kink.input],
+                    [*general, *general_params],
+                    budget,
+                    samples,
+                    rng,
+                )
             )
             seconds[kink.input] += time.perf_counter() - t0
     partial_proofs = tuple(
@@ -964,9 +967,7 @@ def _by_sign_cases(diff: Any, budget: float) -> str | None:
     return f"{2 ** len(keys)} sign cases of {', '.join(map(str, keys))} (not covering where one is 0)"
 
 
-def _engine_gradient(
-    target: Expr | Callable[..., Value], symbols: Sequence[Any]
-) -> tuple[Any, tuple[Any, ...]]:
+def _engine_gradient(target: Expr | Callable[..., Value], symbols: Sequence[Any]) -> tuple[Any, tuple[Any, ...]]:
     """The engine's output and gradient expressions with Values over ``symbols``."""
     leaves = [Value(s) for s in symbols]
     if callable(target):

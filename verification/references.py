@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,6 +30,7 @@ from functools import cache
 from typing import Any
 
 from autodiff import Op, get_op
+from runstore.steps import central_step, complex_step_size, richardson_step
 from verification.expr import Expr, Resolver, evaluate, to_sympy
 from verification.numeric import (
     COMPLEXES,
@@ -43,6 +43,7 @@ from verification.numeric import (
     is_analytic,
     mp_numbers,
 )
+from verification.reference_options import DEFAULT_CAP_BITS, NARROW_BITS, SYMBOLIC_BACKENDS
 
 __all__ = [
     "SYMBOLIC_BACKENDS",
@@ -54,12 +55,6 @@ __all__ = [
     "NARROW_BITS",
 ]
 
-SYMBOLIC_BACKENDS = ("symengine", "sympy")
-DEFAULT_CAP_BITS = 2048
-"""Highest interval precision tried before a point is declared unsamplable."""
-NARROW_BITS = 256
-"""Precision of the intervals a high-precision (50-digit, 169-bit) result is judged against."""
-
 
 def _mpf(raw: Any) -> Any:
     from mpmath import mp
@@ -67,10 +62,6 @@ def _mpf(raw: Any) -> Any:
     return mp.make_mpf(raw)
 
 
-_EPS = sys.float_info.epsilon
-_CENTRAL_STEP = _EPS ** (1 / 3)
-_RICHARDSON_STEP = _EPS ** (1 / 5)
-_COMPLEX_STEP = 1e-20
 _ORACLE_DPS = 40
 _FLOAT_FAILURES = (ArithmeticError, ValueError, TypeError)
 
@@ -277,16 +268,16 @@ class Reference:
 
     def central(self, point: Sequence[float], k: int) -> float:
         """Central difference with ``h = cbrt(eps) * max(1, |x|)`` (step error ~ h**2, rounding ~ eps/h)."""
-        return self._difference(point, k, _CENTRAL_STEP * max(1.0, abs(point[k])))
+        return self._difference(point, k, central_step(point[k]))
 
     def richardson(self, point: Sequence[float], k: int) -> float:
         """Richardson extrapolation of central differences, ``(4 D(h/2) - D(h)) / 3``, error ~ h**4."""
-        h = _RICHARDSON_STEP * max(1.0, abs(point[k]))
+        h = richardson_step(point[k])
         return (4.0 * self._difference(point, k, h / 2) - self._difference(point, k, h)) / 3.0
 
     def complex_step(self, point: Sequence[float], k: int) -> float:
         """``Im f(x + ih) / h`` with tiny h: no subtraction, so accurate to rounding (analytic f only)."""
-        h = _COMPLEX_STEP * max(1.0, abs(point[k]))
+        h = complex_step_size(point[k])
         z: list[complex] = [complex(p) for p in point]
         z[k] = complex(point[k], h)
         try:

@@ -124,9 +124,7 @@ def assert_gradient_certified(
         if finding.error is not None:
             lines.append(f"    the framework raised {finding.error}")
         lines.append(f"    value:    {finding.value!r}   truth {finding.true_value!r}")
-        lines.append(
-            f"    gradient: {finding.grad!r}   truth {finding.true_grad!r}   ({finding.ulps:.3g} ULPs)"
-        )
+        lines.append(f"    gradient: {finding.grad!r}   truth {finding.true_grad!r}   ({finding.ulps:.3g} ULPs)")
         lines.append("  reproduce with:")
         lines.extend(f"    {line}" for line in repro.splitlines())
     raise AssertionError("\n".join(lines))

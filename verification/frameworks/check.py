@@ -157,20 +157,7 @@ def _points(op: Op, params: tuple[float, ...], n: int, seed: int) -> list[tuple[
             (i, point[i]) in kinks for i in range(op.arity)
         )
 
-    out: list[tuple[float, ...]] = []
-    for s in SPECIAL_POINTS:
-        point = tuple(s if i == 0 else (1.5 if op.arity > 1 else s) for i in range(op.arity))
-        if ok(point):
-            out.append(point)
-        for i in range(1, op.arity):
-            other = tuple(s if j == i else 1.5 for j in range(op.arity))
-            if ok(other):
-                out.append(other)
-    for kink in op.kinks:
-        for side in (-math.inf, math.inf):
-            point = tuple(math.nextafter(kink.at, side) if i == kink.input else 1.5 for i in range(op.arity))
-            if ok(point):
-                out.append(point)
+    out = [p for p in _special(op) if ok(p)]
     draws, target = 0, len(out) + n
     while len(out) < target and draws < 50 * n:
         draws += 1
@@ -178,6 +165,18 @@ def _points(op: Op, params: tuple[float, ...], n: int, seed: int) -> list[tuple[
         point = tuple(draw(rng) for _ in range(op.arity))
         if ok(point):
             out.append(point)
+    return out
+
+
+def _special(op: Op) -> list[tuple[float, ...]]:
+    """Each special point on each input (the others at 1.5), and both neighbours of every kink."""
+    out: list[tuple[float, ...]] = []
+    for s in SPECIAL_POINTS:
+        for i in range(op.arity):
+            out.append(tuple(s if j == i else 1.5 for j in range(op.arity)))
+    for kink in op.kinks:
+        for side in (-math.inf, math.inf):
+            out.append(tuple(math.nextafter(kink.at, side) if i == kink.input else 1.5 for i in range(op.arity)))
     return out
 
 

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autodiff import Op
-from runstore.records import write_json
 from verification.errors import UsageError
-from verification.frameworks.base import OpForms
-from verification.frameworks.check import OpCheck, check_op
-from verification.frameworks.custom import FRAMEWORKS, load_custom
-from verification.frameworks.specop import parse_domain
+from verification.frameworks.custom import FRAMEWORKS
+
+if TYPE_CHECKING:
+    from autodiff import Op
+    from verification.frameworks.check import OpCheck
 
 __all__ = ["CUSTOM_FILE", "add_custom_arguments", "prepare_custom", "check_customs", "print_check"]
 
@@ -60,11 +59,18 @@ def prepare_custom(args: argparse.Namespace) -> Op | None:
         raise UsageError(f"--custom runs on a framework engine: --engine {' | '.join(FRAMEWORKS)}")
     if args.custom_points < 1:
         raise UsageError(f"--custom-points must be at least 1, got {args.custom_points}")
+    from verification.frameworks.custom import load_custom
+    from verification.frameworks.specop import parse_domain
+
     return load_custom(args.custom, spec=args.spec, framework=args.engine, domain=parse_domain(args.domain))
 
 
 def check_customs(engine: Any, out: Path, *, points: int, seed: int) -> int:
     """Check every custom op ``engine`` runs; print each, write ``custom_ops.json``; 1 when one is wrong or broken."""
+    from runstore.records import write_json
+    from verification.frameworks.base import OpForms
+    from verification.frameworks.check import OpCheck, check_op
+
     forms = getattr(engine, "forms", None)
     customs = forms.customs() if isinstance(forms, OpForms) else ()
     if not customs:
