@@ -94,6 +94,7 @@ def print_check(check: OpCheck, origin: str) -> None:
     print(
         f"custom op {check.op} ({origin}) on {check.engine}: {check.judged} points judged, "
         f"{check.skipped} where the truth is not a finite float, {check.unsamplable} unsamplable"
+        + (f", {check.flushed_inputs} subnormal inputs left out (flushed to 0)" if check.flushed_inputs else "")
     )
     print(f"  {'input':>5}{'points':>8}{'median':>10}{'p99':>10}{'max ULPs':>12}  worst at")
     for a in check.accuracy:
@@ -123,6 +124,7 @@ def _record(check: OpCheck) -> dict[str, Any]:
         "judged": check.judged,
         "skipped": check.skipped,
         "unsamplable": check.unsamplable,
+        "flushed_inputs": check.flushed_inputs,
         "severities": check.severities(),
         "accuracy": [a.row() for a in check.accuracy],
         "kink_findings": check.kink_findings,
