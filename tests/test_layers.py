@@ -43,6 +43,7 @@ PENDING_CIRCLES: frozenset[frozenset[str]] = frozenset(
                 "verification.frameworks.autograd",
                 "verification.frameworks.base",
                 "verification.frameworks.jax",
+                "verification.frameworks.spellings",
                 "verification.frameworks.tinygrad",
                 "verification.frameworks.torch",
             }

@@ -20,7 +20,7 @@ from autodiff import AutodiffError, Op, get_op, in_domain, op_names
 from verification.engines import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
-from verification.foreign import assignments
+from verification.foreign import ProbeReport, assignments
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spellings
 from verification.strategies import parameter_values
@@ -31,23 +31,15 @@ _PROBE_INPUTS = (0.75, 1.5, -0.75, -1.5, 2.5, 0.25)
 
 
 @dataclass(frozen=True)
-class FrameworkProbe:
-    """What probing found: supported ops, why the others are not, kink conventions, and known limits."""
+class FrameworkProbe(ProbeReport):
+    """What probing found (supported ops, why not the others, kink conventions), and the framework's limits."""
 
-    supported: tuple[str, ...]
-    unsupported: dict[str, str]
-    kink_conventions: dict[str, float]
     limits: tuple[str, ...] = field(default=())
     flushes_subnormals: bool = False
 
     def describe(self) -> str:
         """A few human lines."""
-        lines = [f"supported ops ({len(self.supported)}): {', '.join(self.supported) or 'none'}"]
-        if self.unsupported:
-            lines.append("not supported: " + "; ".join(f"{k} ({v})" for k, v in self.unsupported.items()))
-        for op, g in self.kink_conventions.items():
-            lines.append(f"kink convention: {op}'(0) = {g!r}")
-        lines.extend(f"limit: {text}" for text in self.limits)
+        lines = [super().describe(), *(f"limit: {text}" for text in self.limits)]
         if self.flushes_subnormals:
             lines.append(
                 "limit: results below 2.2250738585072014e-308 (subnormal) are flushed to zero; "

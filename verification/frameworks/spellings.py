@@ -10,18 +10,14 @@ every framework.
 
 from __future__ import annotations
 
+from verification.foreign import OP_SOURCE
+
 __all__ = ["OPERATORS", "SPELLINGS", "spellings"]
 
 OPERATORS: dict[str, str] = {
-    "add": "({0} + {1})",
-    "sub": "({0} - {1})",
-    "mul": "({0} * {1})",
-    "truediv": "({0} / {1})",
-    "neg": "(-{0})",
-    "pow": "({0} ** {1})",
-    "pow_const": "({0} ** {c})",
-    "const_pow": "({c} ** {0})",
+    k: OP_SOURCE[k] for k in ("add", "sub", "mul", "truediv", "neg", "pow", "pow_const", "const_pow")
 }
+"""Python's operators, written as for any micrograd-style class."""
 
 _UNARY = ("exp", "log", "sqrt", "tanh", "sin", "cos")
 
