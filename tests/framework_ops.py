@@ -45,7 +45,21 @@ def _torch_ops() -> dict[str, Any]:
             "SignFlipSoftplus", softplus_value, lambda x: torch.where(x < 0, -logistic(x), logistic(x))
         ),
         "PpbSoftplus": make("PpbSoftplus", softplus_value, lambda x: logistic(x) * (1.0 + 1e-9)),
+        # wrong only in the far tail, where a few finite-difference points never go
+        "TailSoftplus": make(
+            "TailSoftplus", softplus_value, lambda x: torch.where(x < -600, torch.zeros_like(x), logistic(x))
+        ),
+        "RaisingSoftplus": make("RaisingSoftplus", softplus_value, _raise_beyond(torch, logistic, 100.0)),
     }
+
+
+def _raise_beyond(torch: Any, fn: Any, limit: float) -> Any:
+    def backward(x: Any) -> Any:
+        if float(x) > limit:
+            raise ValueError(f"backward not implemented beyond {limit}")
+        return fn(x)
+
+    return backward
 
 
 def _jax_ops() -> dict[str, Any]:
@@ -87,6 +101,13 @@ def __getattr__(name: str) -> Any:
 
 
 _NAMES = {
-    "_torch_ops": ("StableSoftplus", "StableLogSigmoid", "SignFlipSoftplus", "PpbSoftplus"),
+    "_torch_ops": (
+        "StableSoftplus",
+        "StableLogSigmoid",
+        "SignFlipSoftplus",
+        "PpbSoftplus",
+        "TailSoftplus",
+        "RaisingSoftplus",
+    ),
     "_jax_ops": ("softplus", "softplus_jvp", "log_sigmoid", "sign_flip_softplus", "ppb_softplus"),
 }

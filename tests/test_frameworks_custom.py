@@ -152,3 +152,18 @@ def test_an_engine_built_before_a_custom_op_runs_it_and_forgets_it_when_removed(
     finally:
         remove_custom("cube_late")
     assert "cube_late" not in engine.supported_ops()
+
+
+def test_a_bug_only_in_the_far_tail_is_found(custom: list[str]) -> None:
+    check, _ = _check(custom, "torch", "TailSoftplus", SOFTPLUS)
+    assert set(check.severities()) == {"wrong"}
+    (finding,) = check.shrunk
+    assert finding.point[0] < -600 and finding.grad == 0.0 and finding.true_grad > 0
+
+
+def test_an_op_that_raises_is_broken_with_the_error_named(custom: list[str]) -> None:
+    check, _ = _check(custom, "torch", "RaisingSoftplus", SOFTPLUS)
+    assert check.severities().get("broken", 0) > 0 and "wrong" not in check.severities()
+    (finding,) = check.shrunk
+    assert finding.point == (1000.0,) or finding.point[0] > 100
+    assert finding.error is not None and "ValueError: backward not implemented beyond 100.0" in finding.error
