@@ -77,7 +77,7 @@ def test_examples_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_unwritable_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert "cannot write to output directory" in _bad(["--out", str(blocker / "run")], capsys)
+    assert f"{str(blocker)!r} is not a directory" in _bad(["--out", str(blocker / "run")], capsys)
 
 
 def test_out_dir_holding_a_run_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
