@@ -21,6 +21,7 @@ from verification.engines import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.foreign import ProbeReport, assignments
+from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spellings
 from verification.strategies import parameter_values
@@ -187,7 +188,7 @@ class FrameworkEngine:
             with warnings.catch_warnings():  # numpy's overflow warnings: the results say it
                 warnings.simplefilter("ignore")
                 value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point)
-                result = Evaluation(value=_scalar(value), grads=tuple(_scalar(g) for g in grads))
+                result = Evaluation(value=scalar(value), grads=tuple(scalar(g) for g in grads))
         except Exception as exc:  # whatever the framework raises is an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {str(exc).strip()}")
         return result
@@ -257,12 +258,3 @@ def probe_ops(engine: Any, names: Sequence[str], limits: tuple[str, ...] = ()) -
         r = engine.evaluate(Apply("mul", (Var(0), Var(1))), (2.0**-1000, 2.0**-50))
         flush = r.ok and r.value == 0.0
     return FrameworkProbe(tuple(supported), unsupported, kinks, limits, flush)
-
-
-def _scalar(x: Any) -> float:
-    """A float from a framework scalar (0-d array, tensor, numpy or Python number)."""
-    if isinstance(x, bool):
-        raise TypeError(f"expected a number, got {x!r}")
-    if hasattr(x, "item") and callable(x.item):
-        x = x.item()
-    return float(x)
