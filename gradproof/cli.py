@@ -31,6 +31,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "gradproof.report",
     "gradproof.prove",
     "gradproof.verify",
+    "gradproof.compare",
     "gradproof.mutate",
     "gradproof.export",
 )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from reports.errors import ReportError
 from reports.formats import FORMATS
 
 NAME = "report"
@@ -20,7 +22,12 @@ exit status:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by `gradproof verify`")
+    parser.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        nargs="+",
+        help="run directory written by `gradproof verify`; several: one table with a row per run (engine)",
+    )
     parser.add_argument("--out", metavar="DIR", help="output directory (default RUN_DIR/report)")
     parser.add_argument(
         "--format",
@@ -38,7 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from reports.build import build_report
 
-    report = build_report(args.run_dir, args.out, args.format, against=args.against)
+    if len(args.run_dir) > 1:
+        from reports.engines import build_engines_report
+
+        if args.against is not None:
+            raise ReportError("--against compares two runs; with several RUN_DIRs drop it")
+        out = args.out or str(Path(args.run_dir[0]).parent / "engines-report")
+        print(build_engines_report(args.run_dir, out, args.format).summary)
+        return 0
+    report = build_report(args.run_dir[0], args.out, args.format, against=args.against)
     print(report.summary)
     for warning in report.warnings:
         print(f"gradproof report: warning: {warning}; the comparison may not mean what it seems", file=sys.stderr)

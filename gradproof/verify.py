@@ -19,6 +19,7 @@ from autodiff import AutodiffError, Op, get_op, op_names
 from runstore import PER_OP, RunDir, RunKind, Status, claim_new, read_meta
 from verification.errors import UsageError
 from verification.executors import add_executor_arguments, executor_from_args
+from verification.frameworks.verify import add_custom_arguments, check_customs, prepare_custom
 from verification.reference_options import SYMBOLIC_BACKENDS
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ EPILOG = """\
 engine under test (--engine SPEC):
   gradproof, builtin       the built-in engine (default)
   torch                    PyTorch, float64 (needs pip install '.[torch]')
+  jax, autograd, tinygrad  JAX, HIPS autograd, tinygrad, float64 (pip install '.[jax]' ...)
   MODULE:CLASS             a micrograd-like Value class importable as MODULE
   path/to/file.py:CLASS    a Value class in a Python file
   mutant:NAME              the built-in engine with one mutant (see gradproof mutate)
@@ -41,7 +43,7 @@ engine under test (--engine SPEC):
 exit status:
   0    no wrong or broken defect, and something was judged
   1    a wrong or broken defect (--strict: also inaccurate or fragile), nothing
-       judged, or an op given with --ops never judged
+       judged, an op given with --ops never judged, or the --custom op is wrong or broken
   2    bad usage: unknown op, engine or plugin that fails to load, bad option value
   130  interrupted (what finished is kept in the run directory)
   141  the reader of the output went away (e.g. piped into head)
@@ -112,6 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the accuracy report (Markdown, HTML, CSV) into RUN_DIR/report when the campaign ends",
     )
+    add_custom_arguments(parser)
 
 
 def _at_least(name: str, value: int, lowest: int) -> int:
@@ -215,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     resumed = _resumed_config(args) if args.resume is not None else None
     plugins = resumed.plugins if resumed is not None else tuple(args.plugin)
     load_plugins(plugins)
+    prepare_custom(args)
     engine_spec = resumed.engine if resumed is not None else args.engine
     engine = resolve_engine(engine_spec)
     ops = resumed.ops if resumed is not None else _ops(args.ops, engine)
@@ -223,6 +227,9 @@ def run(args: argparse.Namespace) -> int:
 
         parse_modes(args.modes)  # a bad list is a usage error before anything is written
         return run_order2(args, engine, ops, _out_dir(args.out))
+    if not getattr(engine, "fork_safe", True) and jobs > 1:
+        print(f"{engine.name} cannot run in forked worker processes (its runtime is multithreaded): one process")
+        jobs = 1
     with executor_from_args(args, jobs, plugins=plugins, engine=engine_spec) as executor:
         if args.per_op:
             return _per_op(args, engine, ops, _out_dir(args.out), jobs, executor)
@@ -241,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
         probe = getattr(engine, "probe", None)
         if probe is not None:  # a foreign engine: say what probing found
             print(probe.describe())
+        custom_status = check_customs(engine, run_dir, points=args.custom_points, seed=args.seed)
         result = run_campaign(
             config,
             run_dir,
@@ -263,7 +271,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     verdict = result.verdict
-    return verdict.exit_status(strict=args.strict) if verdict is not None else (1 if result.bug_counts else 0)
+    status = verdict.exit_status(strict=args.strict) if verdict is not None else (1 if result.bug_counts else 0)
+    return max(status, custom_status)
 
 
 def _summary(result: CampaignResult, where: str) -> None:

@@ -41,7 +41,7 @@ def loaded(argv: list[str]) -> list[str]:
     return sorted({m.split(".")[0] for m in found})
 
 
-@pytest.mark.parametrize("command", ["", "train", "report", "prove", "verify", "mutate"])
+@pytest.mark.parametrize("command", ["", "train", "report", "prove", "verify", "compare", "mutate"])
 def test_help_loads_no_heavy_library(command: str) -> None:
     assert loaded([command, "--help"] if command else ["--help"]) == []
 

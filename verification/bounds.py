@@ -152,11 +152,11 @@ _LMIN = -(2.0**20)  # nonzero magnitudes below 2**-(2**20) are beyond any run's 
 
 
 def _lg(x: Any) -> float:
-    """log2 |x| of an mpmath number (-inf for 0, inf for inf and NaN)."""
+    """log2 |x| of an mpmath number (-inf for 0, inf for inf and NaN; ±2**1000 for an exponent beyond that)."""
     _sign, man, exp, _bc = x._mpf_
     if not man:
         return _ZERO if x == 0 else math.inf
-    return float(exp + math.log2(man))
+    return float(exp + math.log2(man)) if abs(exp) < 2**1000 else (math.inf if exp > 0 else -(2.0**1000))
 
 
 def _lsum(*ls: float) -> float:

@@ -14,6 +14,8 @@ def resolve_engine(spec: str) -> Engine:
     * ``gradproof`` / ``builtin``: the built-in engine;
     * ``mutant:NAME``: the built-in engine with one mutant of
       :mod:`verification.mutants` (a wrong rule, or a traversal fault);
+    * ``jax``, ``autograd``, ``tinygrad``: a framework adapter (see
+      :mod:`verification.frameworks`);
     * ``torch``, ``module:Class`` or ``path/to/file.py:Class``: a foreign engine
       (see :mod:`verification.foreign`).
 
@@ -26,6 +28,11 @@ def resolve_engine(spec: str) -> Engine:
 
         engine: Engine = mutant_engine(spec[len("mutant:") :])
         return engine
+    from verification.frameworks import framework_engine
+
+    framework: Engine | None = framework_engine(spec)  # jax, autograd, tinygrad, torch
+    if framework is not None:
+        return framework
     from verification.foreign import load_engine
 
     foreign: Engine = load_engine(spec)

@@ -49,7 +49,3 @@ class BuiltinEngine:
 
 BUILTIN_SPECS = ("gradproof", "builtin")
 """Engine specs that name the built-in engine."""
-
-
-BUILTIN_SPECS = ("gradproof", "builtin")
-"""Engine specs that name the built-in engine."""

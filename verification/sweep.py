@@ -29,7 +29,7 @@ from verification.metrics import ulp_distance
 from verification.references import DEFAULT_CAP_BITS, Reference
 from verification.strategies import parameter_values
 
-__all__ = ["MEDIAN_TARGET", "MAX_TARGET", "OpAccuracy", "random_float", "sweep_op"]
+__all__ = ["MEDIAN_TARGET", "MAX_TARGET", "OpAccuracy", "random_float", "sweep_op", "PER_OP_COLUMNS", "summarise"]
 
 MEDIAN_TARGET = 1.0
 MAX_TARGET = 4.0
@@ -134,12 +134,13 @@ def sweep_op(
         for k in range(op.arity):
             grad = float(ev.grads[k]) if ev.ok and ev.grads is not None else math.nan
             errors[k].append((ulp_distance(grad, certified.grads[k]), (*point, *params)))
-    return [_summarise(op.name, k, errors[k], skipped, unsamplable) for k in range(op.arity)]
+    return [summarise(op.name, k, errors[k], skipped, unsamplable) for k in range(op.arity)]
 
 
-def _summarise(
+def summarise(
     name: str, k: int, errs: Sequence[tuple[float, tuple[float, ...]]], skipped: int, unsamplable: int
 ) -> OpAccuracy:
+    """Median, 99th percentile and largest ULP error of one partial, with its worst point."""
     if not errs:
         return OpAccuracy(name, k, 0, skipped, unsamplable, math.nan, math.nan, math.nan, "")
     ulps = sorted(e for e, _ in errs)

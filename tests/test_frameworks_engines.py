@@ -1,0 +1,114 @@
+"""The JAX, autograd and tinygrad engines: probing, evaluation, snippets in their own code, and campaigns end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gradproof.cli import main
+from verification.engines import BuiltinEngine, resolve_engine
+from verification.errors import UsageError
+from verification.expr import Apply, Const, Var
+
+FRAMEWORKS = ["jax", "autograd", "tinygrad"]
+IMPORTS = {"jax": "jax", "autograd": "autograd", "tinygrad": "tinygrad"}
+
+# tanh(x0) used twice, a reflected constant, and x1 through a sigmoid
+TREE = Apply(
+    "add",
+    (
+        Apply("mul", (Apply("tanh", (Var(0),)), Apply("sub", (Const(2.0), Apply("tanh", (Var(0),)))))),
+        Apply("sigmoid", (Apply("mul", (Var(1), Const(0.5))),)),
+    ),
+)
+
+
+def _engine(name: str) -> Any:
+    pytest.importorskip(IMPORTS[name], reason=f"{name} is not installed (pip install 'gradproof[{name}]')")
+    try:
+        return resolve_engine(name)
+    except UsageError as exc:  # installed but unusable on this machine (tinygrad without a C compiler)
+        pytest.skip(f"{name} does not run here: {exc}")
+
+
+def _run_snippet(snippet: str) -> tuple[float, list[float]]:
+    scope: dict[str, Any] = {}
+    exec(compile(snippet.replace("print(", "result = ("), "<repro>", "exec"), scope)
+    value, grads = scope["result"]
+    return float(value), [float(g) for g in grads]
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_probe_finds_the_builtin_ops(name: str) -> None:
+    engine = _engine(name)
+    assert {"add", "mul", "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "pow_const"} <= engine.supported_ops()
+    assert set(engine.probe.kink_conventions) <= {"relu", "abs"}
+    for g in engine.probe.kink_conventions.values():
+        assert 0.0 <= g <= 1.0  # inside the one-sided derivatives of relu and abs at 0
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_evaluation_agrees_with_the_builtin_engine(name: str) -> None:
+    engine = _engine(name)
+    point = [0.75, -1.25]
+    ours, theirs = BuiltinEngine().evaluate(TREE, point), engine.evaluate(TREE, point)
+    assert theirs.ok, theirs.error
+    assert theirs.value == pytest.approx(ours.value, rel=1e-14)
+    assert theirs.grads == pytest.approx(ours.grads, rel=1e-13)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_reproduction_is_the_frameworks_own_code_and_reproduces(name: str) -> None:
+    engine = _engine(name)
+    snippet = engine.reproduction(TREE, [0.75, -1.25])
+    assert "autodiff" not in snippet and "verification" not in snippet
+    assert snippet.count("tanh") == 1  # the shared subtree is bound once, as in the campaign's graph
+    value, grads = _run_snippet(snippet)
+    r = engine.evaluate(TREE, [0.75, -1.25])
+    assert value == r.value and tuple(grads) == r.grads
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_errors_are_outcomes_not_crashes(name: str) -> None:
+    engine = _engine(name)
+    r = engine.evaluate(Apply("log", (Var(0),)), [-1.0])
+    assert not r.ok or r.value is None or not math.isfinite(r.value)
+
+
+@pytest.mark.parametrize("name", ["jax", "autograd"])
+def test_missing_framework_is_a_one_line_usage_error(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, IMPORTS[name], None)  # import now raises ImportError
+    with pytest.raises(UsageError, match=rf"--engine {name} needs {name}: pip install 'gradproof\[{name}\]'"):
+        resolve_engine(name)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_campaign_end_to_end(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _engine(name)
+    out = tmp_path / name
+    code = main(["verify", "--engine", name, "--examples", "12", "--jobs", "1", "--out", str(out), "--seed", "3"])
+    text = capsys.readouterr().out
+    assert code in (0, 1), text
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "finished" and run["counts"]["points"] > 0
+    assert "supported ops (" in text
+    findings = json.loads((out / "findings.json").read_text())
+    assert (code == 1) == bool([f for f in findings["findings"] if f["kind"] != "symbolic_mismatch"])
+    for shrunk in findings["shrunk"]:
+        if "reproduction" in shrunk and shrunk["engine_error"] is None:
+            _, grads = _run_snippet(shrunk["reproduction"])
+            assert grads[shrunk["variable"]] == shrunk["engine_grad"]
+
+
+def test_jax_runs_in_one_process_when_jobs_are_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _engine("jax")
+    code = main(["verify", "--engine", "jax", "--examples", "2", "--jobs", "2", "--out", str(tmp_path / "j")])
+    text = capsys.readouterr().out
+    assert code in (0, 1)
+    assert "jax cannot run in forked worker processes (its runtime is multithreaded): one process" in text
+    assert json.loads((tmp_path / "j" / "run.json").read_text())["options"]["jobs"] == 1
