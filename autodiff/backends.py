@@ -247,7 +247,9 @@ class SympyBackend(Backend):
 
     def symbol(self, name: str, **assumptions: bool) -> Any:
         """A symbol whose ``==``/``!=`` against numbers and symbols give conditions ``where`` understands."""
-        return _comparing_symbol_class()(name, **assumptions)
+        from autodiff.comparing import comparing_symbol_class
+
+        return comparing_symbol_class()(name, **assumptions)
 
     def expm1(self, x: Any) -> Any:
         return self._sympy.exp(x) - 1
@@ -260,7 +262,9 @@ class SympyBackend(Backend):
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         sympy = self._sympy
-        if isinstance(cond, _Comparison):
+        from autodiff.comparing import Comparison
+
+        if isinstance(cond, Comparison):
             cond = cond.relation()
         elif isinstance(cond, bool):
             # a structural == / != of expressions: the condition the rule meant is lost
@@ -284,98 +288,6 @@ class SympyBackend(Backend):
 
     opaque_conditions: int = 0
     """How many times ``where`` got a Python bool for a condition (reset by the prover)."""
-
-
-class _Comparison:
-    """``a == b`` or ``a != b`` of a :class:`_ComparingSymbol`: truthy as sympy's structural
-    comparison (so sympy's own code keeps working), a relation for ``where``."""
-
-    __slots__ = ("equal", "lhs", "rhs", "structural")
-
-    def __init__(self, equal: bool, lhs: Any, rhs: Any, structural: bool) -> None:
-        self.equal, self.lhs, self.rhs, self.structural = equal, lhs, rhs, structural
-
-    def __bool__(self) -> bool:
-        return self.structural
-
-    def relation(self) -> Any:
-        import sympy
-
-        rhs = sympy_backend().num(self.rhs) if isinstance(self.rhs, float) else self.rhs
-        return sympy.Eq(self.lhs, rhs) if self.equal else sympy.Ne(self.lhs, rhs)
-
-    def __or__(self, other: Any) -> Any:
-        import sympy
-
-        return sympy.Or(self.relation(), _relation(other))
-
-    def __and__(self, other: Any) -> Any:
-        import sympy
-
-        return sympy.And(self.relation(), _relation(other))
-
-    def __invert__(self) -> Any:
-        import sympy
-
-        return sympy.Not(self.relation())
-
-    __ror__ = __or__
-    __rand__ = __and__
-
-
-def _relation(cond: Any) -> Any:
-    return cond.relation() if isinstance(cond, _Comparison) else cond
-
-
-def _comparable(other: Any) -> bool:
-    if isinstance(other, bool):
-        return False
-    if isinstance(other, (int, float)):
-        return True
-    import sympy
-
-    return isinstance(other, sympy.Expr)
-
-
-def _make_comparing_symbol() -> type:
-    import sympy
-
-    class ComparingSymbol(sympy.Symbol):
-        """A real symbol of the prover: ``==`` and ``!=`` give :class:`_Comparison` objects."""
-
-        def __eq__(self, other: object) -> Any:
-            same = sympy.Symbol.__eq__(self, other)
-            same = False if same is NotImplemented else bool(same)
-            return _Comparison(True, self, other, same) if _comparable(other) else same
-
-        def __ne__(self, other: object) -> Any:
-            same = sympy.Symbol.__eq__(self, other)
-            same = False if same is NotImplemented else bool(same)
-            return _Comparison(False, self, other, not same) if _comparable(other) else not same
-
-        __hash__ = sympy.Symbol.__hash__
-
-    ComparingSymbol.__module__ = __name__
-    ComparingSymbol.__qualname__ = "_ComparingSymbol"
-    return ComparingSymbol
-
-
-_symbol_class: type | None = None
-
-
-def _comparing_symbol_class() -> type:
-    """The symbol class, made on first use (sympy is imported lazily)."""
-    global _symbol_class
-    if _symbol_class is None:
-        _symbol_class = _make_comparing_symbol()
-    return _symbol_class
-
-
-def __getattr__(name: str) -> Any:
-    """``_ComparingSymbol`` resolves lazily, so that pickle finds the class by name."""
-    if name == "_ComparingSymbol":
-        return _comparing_symbol_class()
-    raise AttributeError(name)
 
 
 FLOAT = FloatBackend()

@@ -1,5 +1,8 @@
 """The op registry: every op is declared once, forward and backward rule together.
 
+This module is longer than 400 lines: a declaration, its checks (signatures,
+domains, kinks, parameter examples) and the registry belong together.
+
 An op body is written against a backend namespace ``m`` (see
 :mod:`autodiff.backends`), so the very code the engine runs on floats also runs
 on mpmath numbers and on sympy symbols, where the prover checks it.

@@ -37,6 +37,7 @@ from autodiff import Backend, Op, Value, all_ops, mpmath_backend
 from autodiff.engine import topological_order
 from verification.engine_api import Evaluation
 from verification.expr import Expr, evaluate_values
+from verification.prover_mutants import prover_rules
 
 __all__ = [
     "Mutant",
@@ -141,9 +142,9 @@ def rule_mutants(op: Op) -> list[Mutant]:  # noqa: C901 -- one flat list of muta
                 return m.where(m.abs(xs[i] - m.num(at)) > 0, d, m.num(wrong))
 
             add("kink", f"{wrong:g} at {at:g} ({where} Clarke)", _change(rule, i, at_kink))
-    from verification.prover_mutants import prover_mutants  # imports this module
-
-    return out + prover_mutants(op)
+    for kind, suffix, new_rule, size in prover_rules(op):
+        add(kind, suffix, new_rule, size)
+    return out
 
 
 def engine_mutants() -> list[Mutant]:

@@ -29,12 +29,12 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from autodiff import Backend, Op
-from verification.mutants import Mutant
+from autodiff import Op
 
-__all__ = ["prover_mutants", "with_constant"]
+__all__ = ["KINDS", "prover_rules", "with_constant"]
 
 Rule = Callable[..., tuple[Any, ...]]
+KINDS = ("ulp", "equality", "trig_sign", "subnormal", "removable", "infinite_sign")
 
 
 def _same(a: Any, b: float) -> bool:
@@ -67,7 +67,7 @@ def _constants(fn: Callable[..., Any]) -> list[float]:
 
 
 def _change(rule: Rule, i: int, f: Callable[..., Any]) -> Rule:
-    def mutated(m: Backend, ans: Any, *xs: Any) -> tuple[Any, ...]:
+    def mutated(m: Any, ans: Any, *xs: Any) -> tuple[Any, ...]:
         parts = list(rule(m, ans, *xs))
         parts[i] = f(m, parts[i], xs)
         return tuple(parts)
@@ -86,13 +86,14 @@ def _inner_point(op: Op, i: int) -> float | None:
     return None
 
 
-def prover_mutants(op: Op) -> list[Mutant]:
-    """The prover-class mutants of ``op`` (see the module docstring)."""
+def prover_rules(op: Op) -> list[tuple[str, str, Rule, float | None]]:
+    """The prover-class mutated rules of ``op`` as (kind, suffix, rule, relative size); see the module
+    docstring. :func:`verification.mutants.rule_mutants` makes them mutants."""
     rule = op.grad
-    out: list[Mutant] = []
+    out: list[tuple[str, str, Rule, float | None]] = []
 
     def add(kind: str, suffix: str, new_rule: Rule, size: float | None = None) -> None:
-        out.append(Mutant(f"{op.name}:{kind}:{suffix}", op.name, kind, size, op.with_rule(new_rule, name=op.name)))
+        out.append((kind, suffix, new_rule, size))
 
     for c in _constants(rule):
         up = math.nextafter(c, math.inf)

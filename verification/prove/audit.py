@@ -35,10 +35,11 @@ from typing import Any
 import mpmath
 import sympy
 
-from autodiff import Backend, Op, in_domain, mpmath_backend
+from autodiff import Op, in_domain
 from verification.prove.records import Counterexample
 from verification.prove.regions import pieces
 from verification.prove.search import REAL_DIFFERENCE, converged, fmt_fraction, mp_str, precisions
+from verification.prove.strict import StrictReal
 from verification.prove.truth import NONSMOOTH
 
 __all__ = ["AuditResult", "audit", "code_constants"]
@@ -138,44 +139,6 @@ def _values_for(
     return list(dict.fromkeys(v for v in wanted if math.isfinite(v) and in_domain(domain, v)))
 
 
-class _StrictReal(Backend):
-    """mpmath at the global precision with float64's domain errors: sqrt and log of a negative
-    number, 0 to a negative power, raise as ``math`` does (mpmath would go complex or infinite)."""
-
-    name = "mpmath-strict"
-
-    def __init__(self) -> None:
-        base = mpmath_backend()
-        for attr in ("exp", "expm1", "tanh", "sin", "cos", "abs", "sign", "where", "isnormal"):
-            setattr(self, attr, getattr(base, attr))
-        self.zero, self.one, self._base = base.zero, base.one, base
-
-    def num(self, value: Any) -> Any:
-        return self._base.num(value)
-
-    def sqrt(self, x: Any) -> Any:
-        if x < 0:
-            raise ValueError("math domain error (sqrt of a negative number)")
-        return mpmath.sqrt(x)
-
-    def log(self, x: Any) -> Any:
-        if x <= 0:
-            raise ValueError("math domain error (log of a number <= 0)")
-        return mpmath.log(x)
-
-    def log1p(self, x: Any) -> Any:
-        if x <= -1:
-            raise ValueError("math domain error (log1p of a number <= -1)")
-        return mpmath.log1p(x)
-
-    def pow(self, x: Any, y: Any) -> Any:
-        if x == 0 and y < 0:
-            raise ZeroDivisionError("0 to a negative power")
-        if x < 0 and y != mpmath.floor(y):
-            raise ValueError("math domain error (negative number to a fractional power)")
-        return mpmath.power(x, y)
-
-
 class _Evaluator:
     """The symbolic side (truths, exact candidates, definition, forward) and the op's code at a point.
 
@@ -186,7 +149,7 @@ class _Evaluator:
     def __init__(self, op: Op, general: Sequence[Any], exprs: Sequence[Any]) -> None:
         self.op = op
         self.fns = [self._fn(general, e) for e in exprs]
-        self.strict = _StrictReal()
+        self.strict = StrictReal()
 
     @staticmethod
     def _fn(general: Sequence[Any], e: Any) -> Callable[..., Any] | None:
