@@ -9,6 +9,10 @@ tracked object (parents live in two slots, not in a tuple of their own).
 ``backward`` is iterative (graphs of 10**6 nodes work), gives a node used twice
 both contributions, and accumulates into ``.grad`` across calls until
 :meth:`Value.zero_grad` or ``Module.zero_grad`` resets it, as PyTorch does.
+
+Longer than 400 lines because the node's operators, :func:`apply` and the
+backward walk all read and write the node's private slots (``_a``, ``_b``,
+``_g``), which no other module should touch.
 """
 
 from __future__ import annotations

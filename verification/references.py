@@ -32,17 +32,8 @@ from typing import Any
 from autodiff import Op, get_op
 from runstore.steps import central_step, complex_step_size, richardson_step
 from verification.expr import Expr, Resolver, evaluate, to_sympy
-from verification.numeric import (
-    COMPLEXES,
-    FLOATS,
-    INTERVALS,
-    Compiled,
-    Undecided,
-    Unsupported,
-    compile_exprs,
-    is_analytic,
-    mp_numbers,
-)
+from verification.number_systems import COMPLEXES, FLOATS, INTERVALS, mp_numbers
+from verification.numeric import Compiled, Undecided, Unsupported, compile_exprs, is_analytic
 from verification.reference_options import DEFAULT_CAP_BITS, NARROW_BITS, SYMBOLIC_BACKENDS
 
 __all__ = [
