@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def wait_for(predicate: Callable[[], bool], seconds: float = 60) -> None:
-    """Poll ``predicate`` every 0.1 s until it holds; AssertionError after ``seconds``."""
+def wait_for(predicate: Callable[[], bool], seconds: float = 60, *, poll: float = 0.1) -> None:
+    """Check ``predicate`` every ``poll`` seconds until it holds; AssertionError after ``seconds``."""
     deadline = time.monotonic() + seconds
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
-        time.sleep(0.1)
+        time.sleep(poll)
 
 
 class LocalCluster:

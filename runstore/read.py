@@ -15,7 +15,8 @@ from typing import Any
 from runstore.atomic import read_json_lines
 from runstore.errors import RunStoreError
 from runstore.layout import FINDINGS_FILE, FINDINGS_LOG, MANIFEST_FILE
-from runstore.rundir import ChunkEntry, mark_if_stale, read_manifest, read_meta
+from runstore.manifest import ChunkEntry, read_manifest, read_meta
+from runstore.rundir import mark_if_stale
 from runstore.schema import TABLES, Format
 from runstore.tables import Parts, scan_parts
 

@@ -8,10 +8,6 @@ whose ``run.json`` says ``running`` while nobody holds the lock was killed,
 and the next touch (:func:`mark_if_stale`) says so. SIGINT and SIGTERM both
 raise ``KeyboardInterrupt`` while the run is open, so SIGTERM ends it like Ctrl-C.
 
-This module is longer than 400 lines: claim, lock, commit, finish and the
-signal handling are one state machine over one directory, and each step's
-guarantees depend on the order of the others, so they are read together.
-
 Each chunk is committed in order: its table parts (atomic), its findings
 (appended to ``findings.jsonl``), then its line in the manifest
 ``chunks.jsonl``; a chunk without a manifest line is run again on resume and
@@ -23,20 +19,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import signal
 import socket
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from runstore.atomic import append_lines, read_json_lines, to_data, write_bytes, write_json
+from runstore.atomic import append_lines, to_data, write_bytes, write_json
 from runstore.errors import RunStoreError
 from runstore.layout import FINDINGS_LOG, LOCK_FILE, MANIFEST_FILE, RUN_FILE, RunKind, Status
+from runstore.manifest import ChunkEntry, read_manifest, read_meta
 from runstore.schema import TABLES, Format, TableSpec
 from runstore.tables import write_csv, write_part
 
@@ -67,61 +62,6 @@ def held_lock_fds() -> frozenset[int]:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-@dataclass(frozen=True)
-class ChunkEntry:
-    """A finished chunk as the manifest records it: rows per table, findings, and its counts."""
-
-    index: int
-    rows: dict[str, int] = field(default_factory=dict)
-    findings: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    times: dict[str, float] = field(default_factory=dict)
-    samples: dict[str, list[float]] = field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ChunkEntry:
-        """The entry of a manifest line (raises KeyError/TypeError/ValueError on a malformed one)."""
-        return cls(
-            index=int(data["index"]),
-            rows={str(k): int(v) for k, v in data.get("rows", {}).items()},
-            findings=int(data.get("findings", 0)),
-            counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
-            times={str(k): float(v) for k, v in data.get("times", {}).items()},
-            samples={str(k): [float(x) for x in v] for k, v in data.get("samples", {}).items()},
-        )
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """``run.json`` of the run at ``path`` (RunStoreError naming the problem)."""
-    file = path / RUN_FILE
-    try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunStoreError(f"{path} is not a gradproof run: {file} is missing") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunStoreError(f"{file} is corrupt: {exc}") from None
-    except OSError as exc:
-        raise RunStoreError(f"cannot read {file}: {exc.strerror or exc}") from None
-    if not isinstance(meta, dict):
-        raise RunStoreError(f"{file} is corrupt: expected a JSON object, found {type(meta).__name__}")
-    return meta
-
-
-def read_manifest(path: Path) -> tuple[dict[int, ChunkEntry], int]:
-    """The finished chunks listed in the manifest (first entry per index), and the lines dropped as damaged."""
-    lines = read_json_lines(path / MANIFEST_FILE)
-    chunks: dict[int, ChunkEntry] = {}
-    dropped = lines.dropped
-    for item in lines.items:
-        try:
-            entry = ChunkEntry.from_json(item)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            dropped += 1
-            continue
-        chunks.setdefault(entry.index, entry)
-    return chunks, dropped
 
 
 def _try_lock(path: Path) -> int | None:

@@ -135,7 +135,7 @@ def test_sigkill_then_resume_ends_with_the_records_of_an_uninterrupted_run(
 ) -> None:
     out = tmp_path / "killed"
     proc = _campaign(out, "--jobs", "2")
-    wait_for(lambda: _parts(out) >= 2)
+    wait_for(lambda: _parts(out) >= 1, poll=0.02)  # 4 chunks: killed with at least two of them left to run
     proc.kill()
     proc.communicate()
     wait_for(lambda: not _processes_naming(str(out)), 20)  # the workers died with their parent
