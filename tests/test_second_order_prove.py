@@ -18,7 +18,7 @@ def test_second_derivatives_of_builtin_ops_are_proven(capsys: Any) -> None:
     out = capsys.readouterr().out
     assert code == 0, out
     assert "mul_dx       d/dy       proven" in out
-    assert "relu_dx      d/dx       proven" in out and "kink x = 0: rule 0, in [0, 0]" in out
+    assert "relu_dx      d/dx       proven" in out and "kink x = 0: rule returns the convention 0, inside [0, 0]" in out
     assert "0 refuted, 0 undecided" in out
 
 
