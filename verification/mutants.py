@@ -30,13 +30,13 @@ Kinds, for an op with partials ``d = rule(m, ans, *xs)``:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from autodiff import Backend, Op, Value, all_ops, mpmath_backend
 from autodiff.engine import topological_order
 from verification.engine_api import Evaluation
 from verification.expr import Expr, evaluate_values
+from verification.mutant import Mutant
 
 __all__ = [
     "Mutant",
@@ -51,30 +51,6 @@ __all__ = [
 RELATIVE_SIZES: tuple[float, ...] = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 2.0**-40, 2.0**-52)
 
 Rule = Callable[..., tuple[Any, ...]]
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """One wrong variant: of an op's rule (``op`` set) or of the engine (``fault`` set)."""
-
-    name: str
-    target: str  # the op mutated, or "engine"
-    kind: str
-    size: float | None = None  # relative error size, for ``relative`` mutants
-    op: Op | None = None
-    fault: str | None = None
-
-    def resolver(self, base: Callable[[str], Op]) -> Callable[[str], Op]:
-        """A name -> op mapping that returns this mutant for its target and ``base`` otherwise."""
-        mutated = self.op
-        if mutated is None:
-            return base
-        target = self.target
-
-        def resolve(name: str) -> Op:
-            return mutated if name == target else base(name)
-
-        return resolve
 
 
 def _change(rule: Rule, i: int, f: Callable[..., Any]) -> Rule:
@@ -141,7 +117,7 @@ def rule_mutants(op: Op) -> list[Mutant]:  # noqa: C901 -- one flat list of muta
                 return m.where(m.abs(xs[i] - m.num(at)) > 0, d, m.num(wrong))
 
             add("kink", f"{wrong:g} at {at:g} ({where} Clarke)", _change(rule, i, at_kink))
-    from verification.prover_mutants import prover_mutants  # imports this module
+    from verification.prover_mutants import prover_mutants  # heavier: the prover's code constants
 
     return out + prover_mutants(op)
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autodiff import Backend, Op
-from verification.mutants import Mutant
+from verification.mutant import Mutant
 
 __all__ = ["prover_mutants", "with_constant"]
 
