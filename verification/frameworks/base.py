@@ -24,9 +24,9 @@ from verification.foreign import _scalar as scalar  # one conversion of an engin
 from verification.forms import assignments, compile_template, function_path
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spelling_in
-from verification.probe import ProbeReport, probe
+from verification.probe import ProbeReport, ProbeResult, probe
 
-__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "flushes_subnormals", "probe_framework", "supported_now"]
+__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "flushes_subnormals", "ProbedNow", "current_probe", "probe_framework"]
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,60 @@ def has_framework_form(forms: OpForms, module: Any, value_type: type | None, op:
     return True  # an operator, or a form written in Python that the probe tries
 
 
-class FrameworkEngine:
+class ProbedNow:
+    """An engine whose probe report follows the registry: ops removed since drop out, custom ops declared since
+    (or redeclared) are probed on sight, so every campaign in one process judges the ops registered now."""
+
+    forms: OpForms
+    _probe: FrameworkProbe
+    _built_customs: dict[str, CustomOp]
+
+    @property
+    def probe(self) -> FrameworkProbe:
+        """The probe report of the ops registered now."""
+        return current_probe(self)
+
+    @probe.setter
+    def probe(self, report: ProbeReport) -> None:
+        self._probe = report if isinstance(report, FrameworkProbe) else FrameworkProbe(*_parts(report))
+        self._built_customs = {c.name: c for c in self.forms.customs()}
+        self.__dict__["_custom_probes"] = {}
+
+    def supported_ops(self) -> frozenset[str]:
+        return frozenset(self.probe.supported)
+
+
+def _parts(report: ProbeReport) -> tuple[tuple[ProbeResult, ...], dict[str, float]]:
+    return report.results, report.kink_conventions
+
+
+def current_probe(engine: Any) -> FrameworkProbe:
+    """``engine``'s probe report restricted to the ops registered now, with custom ops declared since probed."""
+    built: FrameworkProbe = engine._probe
+    registered = set(op_names())
+    customs = {c.name: c for c in engine.forms.customs()}
+    fresh: dict[str, tuple[CustomOp, ProbeReport]] = engine.__dict__.setdefault("_custom_probes", {})
+    current: list[ProbeReport] = []
+    for name, custom in customs.items():
+        if engine._built_customs.get(name) is custom:
+            continue
+        if name not in fresh or fresh[name][0] is not custom:
+            engine.forms[name]  # adopt the function declared now
+            fresh[name] = (custom, probe(engine, engine.has_form, [get_op(name)]))
+        current.append(fresh[name][1])
+    stale = {n for n in customs if engine._built_customs.get(n) is not customs[n]}
+
+    def keep(op: str) -> bool:
+        return op in registered and op not in stale
+
+    results = [r for r in built.results if keep(r.op)] + [r for c in current for r in c.results]
+    kinks = {k: v for k, v in built.kink_conventions.items() if keep(k)}
+    for c in current:
+        kinks.update(c.kink_conventions)
+    return replace(built, results=tuple(results), kink_conventions=kinks)
+
+
+class FrameworkEngine(ProbedNow):
     """Base of the framework adapters; see the module doc."""
 
     name = ""
@@ -188,9 +241,6 @@ class FrameworkEngine:
 
     # --- the engine protocol -------------------------------------------------------
 
-    def supported_ops(self) -> frozenset[str]:
-        return supported_now(self)
-
     def has_form(self, op: Op, form: Form) -> bool:
         """Whether the framework defines ``op`` (every written form of an op is the same function here)."""
         return has_framework_form(self.forms, self.module(), self.value_type(), op)
@@ -234,25 +284,6 @@ class FrameworkEngine:
         lines.extend(self.call_lines(names, point))
         lines.append("print(float(value), [float(g) for g in grads])")
         return "\n".join(lines)
-
-
-def supported_now(engine: Any) -> frozenset[str]:
-    """Ops ``engine``'s probe found running and still registered; custom ops declared since are probed on sight."""
-    forms: OpForms = engine.forms
-    registered = set(op_names())
-    customs = {c.name: c for c in forms.customs()}
-    seen: dict[str, tuple[CustomOp, bool]] = engine.__dict__.setdefault("_custom_probes", {})
-    out = {n for n in engine.probe.supported if n in registered and n not in customs and n not in seen}
-    for name, custom in customs.items():
-        if name not in seen or seen[name][0] is not custom:
-            if name in engine.probe.supported and name not in seen:
-                seen[name] = (custom, True)  # probed when the engine was built
-            else:
-                forms[name]  # adopt the function declared now
-                seen[name] = (custom, name in probe(engine, engine.has_form, [get_op(name)]).supported)
-        if seen[name][1]:
-            out.add(name)
-    return frozenset(out)
 
 
 def flushes_subnormals(engine: Any, report: ProbeReport) -> bool:

@@ -11,20 +11,18 @@ from verification.defect_kinds import Form
 from verification.expr import Expr, ops_in
 from verification.foreign import TorchEngine
 from verification.forms import assignments
-from verification.frameworks.base import FrameworkProbe, OpForms, flushes_subnormals, supported_now
+from verification.frameworks.base import FrameworkProbe, OpForms, ProbedNow, flushes_subnormals
 
 __all__ = ["TorchCustomEngine"]
 
 
-class TorchCustomEngine(TorchEngine):
+class TorchCustomEngine(ProbedNow, TorchEngine):
     """:class:`~verification.foreign.TorchEngine` that also runs custom torch ops (``--custom``)."""
 
     def __init__(self) -> None:
         super().__init__()  # probes every op, custom ones through the user's function
-        found = self.probe
-        self.probe: FrameworkProbe = FrameworkProbe(
-            found.results, found.kink_conventions, (), flushes_subnormals(self, found)
-        )
+        found = self._probe
+        self.probe = FrameworkProbe(found.results, found.kink_conventions, (), flushes_subnormals(self, found))
 
     @cached_property
     def forms(self) -> OpForms:
@@ -39,9 +37,6 @@ class TorchCustomEngine(TorchEngine):
         if self.forms.custom(op.name) is not None:
             return self.forms[op.name](*args, *params)
         return super()._apply(op, args, params)
-
-    def supported_ops(self) -> frozenset[str]:
-        return supported_now(self)
 
     def reproduction(self, tree: Expr, point: Sequence[float]) -> str:
         """PyTorch code reproducing ``tree`` at ``point``, importing the custom ops it uses."""
