@@ -26,7 +26,15 @@ from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spelling_in
 from verification.probe import ProbeReport, ProbeResult, probe
 
-__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "flushes_subnormals", "ProbedNow", "current_probe", "probe_framework"]
+__all__ = [
+    "FrameworkEngine",
+    "FrameworkProbe",
+    "OpForms",
+    "flushes_subnormals",
+    "ProbedNow",
+    "current_probe",
+    "probe_framework",
+]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ __all__ = ["JaxEngine"]
 
 
 class JaxEngine(FrameworkEngine):
-    """Each op as its declaration spells it below ``jax`` (``jax.numpy.tanh``, ``jax.nn.sigmoid``); a tree is a function of its variables, differentiated by jax."""
+    """Each op as its declaration spells it below ``jax`` (``jax.numpy.tanh``), differentiated by jax."""
 
     name = "jax"
     framework = "jax"

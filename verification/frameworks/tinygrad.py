@@ -42,7 +42,7 @@ class TinygradEngine(FrameworkEngine):
         return {"Tensor": tinygrad.Tensor}
 
     def value_type(self) -> type | None:
-        return self._tensor  # type: ignore[no-any-return]
+        return self._tensor
 
     def constant(self, c: float) -> Any:
         return self._tensor(c, dtype=self._f64)

@@ -16,7 +16,7 @@ from verification.frameworks.base import FrameworkProbe, OpForms, ProbedNow, flu
 __all__ = ["TorchCustomEngine"]
 
 
-class TorchCustomEngine(ProbedNow, TorchEngine):
+class TorchCustomEngine(ProbedNow, TorchEngine):  # type: ignore[misc]  # probe: a property kept current
     """:class:`~verification.foreign.TorchEngine` that also runs custom torch ops (``--custom``)."""
 
     def __init__(self) -> None:
@@ -25,7 +25,7 @@ class TorchCustomEngine(ProbedNow, TorchEngine):
         self.probe = FrameworkProbe(found.results, found.kink_conventions, (), flushes_subnormals(self, found))
 
     @cached_property
-    def forms(self) -> OpForms:
+    def forms(self) -> OpForms:  # type: ignore[override]  # built once torch is imported
         """The ops as torch code, and the custom torch ops declared now."""
         return OpForms("torch", {"torch": self.torch})
 
