@@ -262,7 +262,16 @@ def _sigmoid_grad(m: Backend, ans: Any, x: Any) -> tuple[Any]:
     return (e / (1 + e) ** 2,)
 
 
-sigmoid = defop("sigmoid", forward=_sigmoid, grad=_sigmoid_grad, spec=lambda sp, x: 1 / (1 + sp.exp(-x)))
+sigmoid = defop(
+    "sigmoid",
+    forward=_sigmoid,
+    grad=_sigmoid_grad,
+    spec=lambda sp, x: 1 / (1 + sp.exp(-x)),
+    # jax has it in jax.nn; autograd has none of its own but scipy's expit
+    spelling=Spelling(
+        source="{0}.sigmoid()", method="sigmoid", torch="sigmoid", jax="nn.sigmoid", autograd="scipy.special.expit"
+    ),
+)
 
 
 def _relu(m: Backend, x: Any) -> Any:
@@ -280,6 +289,10 @@ relu = defop(
     grad=_relu_grad,
     kinks=(Kink(at=0.0, convention=0.0),),
     spec=lambda sp, x: sp.Max(0, x),
+    # autograd has no relu: maximum is how its users write it
+    spelling=Spelling(
+        source="{0}.relu()", method="relu", torch="relu", jax="nn.relu", autograd="numpy.maximum({0}, 0.0)"
+    ),
 )
 
 
@@ -322,5 +335,5 @@ abs = defop(  # noqa: A001 - the op is called abs
     grad=_abs_grad,
     kinks=(Kink(at=0.0, convention=0.0),),
     spec=lambda sp, x: sp.Abs(x),
-    spelling=Spelling(source="abs({0})", operator="abs", torch="abs"),
+    spelling=Spelling(source="abs({0})", operator="abs", torch="abs", jax="numpy.abs", autograd="numpy.abs"),
 )

@@ -8,7 +8,8 @@ by default it is derived from the op's name and source template:
   class and on tensors; a binary operator also has its reflected dunder
   (``__radd__``), which Python calls when a number stands on the left;
 * any other op is the method of its name (``x.tanh()``) and, on PyTorch,
-  the function ``torch.<name>`` when torch has one.
+  the function ``torch.<name>`` when torch has one; on JAX and HIPS autograd,
+  ``jax.numpy.<name>`` and ``autograd.numpy.<name>``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ class Spelling:
     ``abs``; ``reflected`` names the dunder a number on the left calls;
     ``torch`` is a path below the ``torch`` module (``"tanh"``,
     ``"nn.functional.softplus"``), or None where the Python source works on
-    tensors as written (operators).
+    tensors as written (operators); ``jax`` and ``autograd`` likewise name a
+    function below their modules (``"numpy.tanh"``, ``"nn.sigmoid"``,
+    ``"scipy.special.expit"``), or a call written below them where there is
+    no function of the op's own (``"numpy.maximum({0}, 0.0)"``).
     """
 
     source: str
@@ -48,6 +52,8 @@ class Spelling:
     operator: str | None = None
     reflected: str | None = None
     torch: str | None = None
+    jax: str | None = None
+    autograd: str | None = None
 
     @property
     def is_method(self) -> bool:
@@ -97,7 +103,9 @@ def derive_spelling(
     args = ", ".join(f"{{{p}}}" for p in params)
     extra = ", ".join(f"{{{i}}}" for i in range(1, arity))
     inner = ", ".join(a for a in (extra, args) if a)
-    return Spelling(source=f"{{0}}.{name}({inner})", method=name, torch=name)
+    return Spelling(
+        source=f"{{0}}.{name}({inner})", method=name, torch=name, jax=f"numpy.{name}", autograd=f"numpy.{name}"
+    )
 
 
 class Declared(Protocol):

@@ -26,7 +26,8 @@ def _forget_custom_ops() -> Iterator[None]:
 def _verify(tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, Path]:
     out = tmp_path / "run"
     code = main(["verify", "--examples", "6", "--jobs", "1", "--custom-points", "40", "--out", str(out), *argv])
-    return code, capsys.readouterr().out, out
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err, out
 
 
 def test_wrong_torch_custom_op_exits_1_with_a_shrunk_torch_reproduction(

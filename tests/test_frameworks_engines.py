@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from gradproof.cli import main
-from verification.engines import BuiltinEngine, resolve_engine
+from verification.engine_spec import resolve_engine
+from verification.engines import BuiltinEngine
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Var
 
@@ -98,7 +99,10 @@ def test_campaign_end_to_end(name: str, tmp_path: Path, capsys: pytest.CaptureFi
     assert run["status"] == "finished" and run["counts"]["points"] > 0
     assert "supported ops (" in text
     findings = json.loads((out / "findings.json").read_text())
-    assert (code == 1) == bool([f for f in findings["findings"] if f["kind"] != "symbolic_mismatch"])
+    verdict = findings["verdict"]
+    assert verdict in text and verdict.startswith(("PASS: ", "FAIL: ")), text
+    assert (code == 1) == verdict.startswith("FAIL") == (findings["exit_status"] == 1)
+    assert verdict.startswith("FAIL") == any(d["severity"] in ("wrong", "broken") for d in findings["defects"])
     for shrunk in findings["shrunk"]:
         if "reproduction" in shrunk and shrunk["engine_error"] is None:
             _, grads = _run_snippet(shrunk["reproduction"])

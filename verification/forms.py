@@ -18,7 +18,25 @@ from autodiff import Op, get_op, spelling_of
 from verification.defect_kinds import Form
 from verification.expr import Apply, Const, Expr, Resolver, Var, shared_subtrees
 
-__all__ = ["operand_order", "python_form", "form_of", "shapes", "source", "assignments", "torch_template"]
+__all__ = [
+    "DIALECTS",
+    "operand_order",
+    "python_form",
+    "compile_template",
+    "form_of",
+    "shapes",
+    "source",
+    "assignments",
+    "torch_template",
+    "template_in",
+    "function_path",
+]
+
+DIALECTS = ("python", "gradproof", "torch", "jax", "autograd", "tinygrad")
+"""How an application may be written: a micrograd-style class (``python``; tinygrad's Tensor methods are
+the same), our own functions (``gradproof``), or a framework's functions below its module."""
+
+_MODULE_DIALECTS = ("torch", "jax", "autograd")
 
 
 @lru_cache(maxsize=256)
@@ -27,11 +45,12 @@ def operand_order(template: str) -> tuple[str, ...]:
     return tuple(field for _, field, _, _ in string.Formatter().parse(template) if field is not None)
 
 
-def _lambda(op: Op, template: str) -> Callable[..., Any]:
+def compile_template(op: Op, template: str, namespace: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """``f(*inputs, *params)`` running ``template`` (an op's source in some dialect) with ``namespace``'s names."""
     inputs = [f"x{i}" for i in range(op.arity)]
     params = [f"p_{p}" for p in op.params]
     body = template.format(*inputs, **{p: f"p_{p}" for p in op.params})
-    fn: Callable[..., Any] = eval(f"lambda {', '.join(inputs + params)}: {body}", {"abs": abs})
+    fn: Callable[..., Any] = eval(f"lambda {', '.join(inputs + params)}: {body}", {"abs": abs, **(namespace or {})})
     return fn
 
 
@@ -42,17 +61,35 @@ def python_form(op: Op) -> Callable[..., Any]:
     """``f(*inputs, *params)`` applying ``op`` as its spelling writes it (operators work on tensors too)."""
     key = (op.name, id(op))
     if key not in _FORMS:
-        _FORMS[key] = _lambda(op, spelling_of(op).source)
+        _FORMS[key] = compile_template(op, spelling_of(op).source)
     return _FORMS[key]
+
+
+def function_path(op: Op, dialect: str) -> str | None:
+    """The op's function below the framework module of ``dialect`` (``"numpy.tanh"``), None for a Python form."""
+    if dialect not in _MODULE_DIALECTS:
+        return None
+    path: str | None = getattr(spelling_of(op), dialect)
+    return None if path is None else path.partition("(")[0]
+
+
+def template_in(op: Op, dialect: str) -> str:
+    """Source of the op in ``dialect``: ``jax.<path>(...)`` for a framework's function, else the Python form."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r} (one of {', '.join(DIALECTS)})")
+    s = spelling_of(op)
+    path: str | None = getattr(s, dialect) if dialect in _MODULE_DIALECTS else None
+    if path is None:
+        return s.source
+    if "{" in path:  # a call written below the module
+        return f"{dialect}.{path}"
+    args = [f"{{{i}}}" for i in range(op.arity)] + [f"{{{p}}}" for p in op.params]
+    return f"{dialect}.{path}({', '.join(args)})"
 
 
 def torch_template(op: Op) -> str:
     """Source of the op on PyTorch: ``torch.<path>(...)`` for a function, else the Python form."""
-    s = spelling_of(op)
-    if s.torch is None:
-        return s.source
-    args = [f"{{{i}}}" for i in range(op.arity)] + [f"{{{p}}}" for p in op.params]
-    return f"torch.{s.torch}({', '.join(args)})"
+    return template_in(op, "torch")
 
 
 def shapes(op: Op) -> tuple[tuple[bool, ...], ...]:
@@ -88,8 +125,9 @@ def source(
     """The tree as an engine's source; ``bound`` names shared subtrees.
 
     ``dialect`` is ``"python"`` (a micrograd-style class: operators and
-    methods), ``"torch"`` (torch functions) or ``"gradproof"`` (our own: ops
-    without an operator are called, ``tanh(x0)``).
+    methods; ``"tinygrad"`` is the same), ``"torch"``, ``"jax"``,
+    ``"autograd"`` (each framework's functions, :func:`template_in`) or
+    ``"gradproof"`` (our own: ops without an operator are called, ``tanh(x0)``).
     """
     if bound and tree in bound:
         return bound[tree]
@@ -102,7 +140,7 @@ def source(
     args = [source(a, names, bound, dialect=dialect, resolve=resolve) for a in tree.args]
     if dialect == "gradproof":
         return op.format(*args, *(repr(p) for p in tree.params))
-    template = torch_template(op) if dialect == "torch" else spelling_of(op).source
+    template = template_in(op, dialect)
     return template.format(*args, **{p: repr(v) for p, v in zip(op.params, tree.params)})
 
 

@@ -29,7 +29,7 @@ from verification.metrics import ulp_distance
 from verification.references import DEFAULT_CAP_BITS, Reference
 from verification.strategies import parameter_values
 
-__all__ = ["MEDIAN_TARGET", "MAX_TARGET", "OpAccuracy", "random_float", "sweep_op", "PER_OP_COLUMNS", "summarise"]
+__all__ = ["MEDIAN_TARGET", "MAX_TARGET", "OpAccuracy", "random_float", "sweep_op", "summarise"]
 
 MEDIAN_TARGET = 1.0
 MAX_TARGET = 4.0

@@ -12,7 +12,7 @@ __all__ = ["AutogradEngine"]
 
 
 class AutogradEngine(FrameworkEngine):
-    """``autograd.numpy`` spellings (``expit`` is sigmoid, ``maximum(x, 0.0)`` relu), differentiated by autograd."""
+    """Each op as its declaration spells it below ``autograd`` (``autograd.numpy.tanh``), differentiated by autograd."""
 
     name = "autograd"
     framework = "autograd"
@@ -20,11 +20,10 @@ class AutogradEngine(FrameworkEngine):
 
     def namespace(self) -> dict[str, Any]:
         autograd: Any = importlib.import_module("autograd")
-        anp: Any = importlib.import_module("autograd.numpy")
-        special: Any = importlib.import_module("autograd.scipy.special")
+        self._np: Any = importlib.import_module("autograd.numpy")
+        importlib.import_module("autograd.scipy.special")
         self._value_and_grad = autograd.value_and_grad
-        self._np = anp
-        return {"anp": anp, "expit": special.expit}
+        return {"autograd": autograd}
 
     def constant(self, c: float) -> Any:
         return self._np.float64(c)
@@ -36,11 +35,11 @@ class AutogradEngine(FrameworkEngine):
 
     def preamble(self) -> list[str]:
         return [
-            "import autograd.numpy as anp",
+            "import autograd.numpy",
+            "import autograd.scipy.special",
             "from autograd import value_and_grad",
-            "from autograd.scipy.special import expit",
         ]
 
     def call_lines(self, names: Sequence[str], point: Sequence[float]) -> list[str]:
-        args = ", ".join(f"anp.float64({p!r})" for p in point)
+        args = ", ".join(f"autograd.numpy.float64({p!r})" for p in point)
         return [f"value, grads = value_and_grad(lambda xs: f(*xs))(({args},))"]

@@ -10,30 +10,36 @@ function, and how a snippet calls it.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from autodiff import AutodiffError, Op, get_op, in_domain, op_names
-from verification.engines import Evaluation
+from autodiff import AutodiffError, Op, Spelling, all_ops, get_op, op_names, spelling_of
+from verification.defect_kinds import Form
+from verification.engine_api import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
-from verification.foreign import ProbeReport, assignments
 from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
+from verification.forms import assignments, compile_template, function_path
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
-from verification.frameworks.spellings import spellings
-from verification.strategies import parameter_values
+from verification.frameworks.spellings import spelling_in
+from verification.probe import ProbeReport, ProbeResult, probe
 
-__all__ = ["FrameworkEngine", "FrameworkProbe", "OpForms", "compile_form", "probe_ops", "supported_now"]
-
-_PROBE_INPUTS = (0.75, 1.5, -0.75, -1.5, 2.5, 0.25)
+__all__ = [
+    "FrameworkEngine",
+    "FrameworkProbe",
+    "OpForms",
+    "flushes_subnormals",
+    "ProbedNow",
+    "current_probe",
+    "probe_framework",
+]
 
 
 @dataclass(frozen=True)
 class FrameworkProbe(ProbeReport):
-    """What probing found (supported ops, why not the others, kink conventions), and the framework's limits."""
+    """What probing found (see :class:`verification.probe.ProbeReport`), and the framework's limits."""
 
     limits: tuple[str, ...] = field(default=())
     flushes_subnormals: bool = False
@@ -49,64 +55,59 @@ class FrameworkProbe(ProbeReport):
         return "\n".join(lines)
 
 
-def compile_form(template: str, arity: int, namespace: dict[str, Any]) -> Callable[..., Any]:
-    """The callable a spelling stands for: ``(a0, ..., c) -> template`` evaluated in ``namespace``."""
-    args = [f"a{i}" for i in range(arity)]
-    body = template.format(*args, c="c")
-    fn: Callable[..., Any] = eval(f"lambda {', '.join([*args, 'c=None'])}: {body}", dict(namespace))
-    return fn
-
-
-def _probe_case(op: Op) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
-    """Inputs inside the op's domain (and parameters) at which to try it."""
-    choices = list(op.param_examples) or parameter_values(op)
-    for params in choices or [()]:
-        doms = op.domains(params)
-        inputs = []
-        for dom in doms:
-            found = next((x for x in _PROBE_INPUTS if in_domain(dom, x)), None)
-            if found is None:
-                break
-            inputs.append(found)
-        if len(inputs) == op.arity:
-            return tuple(inputs), tuple(params)
-    return None
-
-
 class OpForms(dict[str, Callable[..., Any]]):
-    """An engine's callable per op: the framework's spellings, compiled once, and its custom ops.
+    """An engine's callable per op: each op's spelling in the framework, compiled once, and its custom ops.
 
     A custom op is looked up in the registry on every access, so an engine
     built before a custom op was declared (or redeclared) still runs the
-    function declared now; ``templates`` holds the source of each form.
+    function declared now; an op registered after the engine was built is
+    compiled on first use; ``templates`` holds the source of each form.
     """
 
-    def __init__(self, framework: str, templates: dict[str, str], namespace: dict[str, Any]) -> None:
+    def __init__(self, framework: str, namespace: dict[str, Any]) -> None:
         super().__init__()
         self.framework = framework
         self.namespace = namespace
-        self.templates = dict(templates)
+        self.templates: dict[str, str] = {}
         self._customs: dict[str, CustomOp] = {}
-        for op_name, template in templates.items():
-            try:
-                op = get_op(op_name)
-            except AutodiffError:
-                continue  # a spelling of an op this process has not registered
-            super().__setitem__(op_name, compile_form(template, op.arity, namespace))
+        for op in all_ops():
+            self._compile(op)
         for custom in customs_for(framework):
             self._adopt(custom)
+
+    def _compile(self, op: Op) -> None:
+        self.templates[op.name] = template = spelling_in(op, self.framework)
+        super().__setitem__(op.name, compile_template(op, template, self.namespace))
 
     def _adopt(self, custom: CustomOp) -> None:
         self._customs[custom.name] = custom
         self.templates[custom.name] = custom.template()
         scope = {**self.namespace, custom.ident: custom.fn}
-        super().__setitem__(custom.name, compile_form(custom.template(), custom.op.arity, scope))
+        super().__setitem__(custom.name, compile_template(custom.op, custom.template(), scope))
 
     def __getitem__(self, name: str) -> Callable[..., Any]:
         custom = current_custom(self.framework, name)
         if custom is not None and self._customs.get(name) is not custom:
             self._adopt(custom)
+        elif custom is None and name not in self:
+            try:
+                self._compile(get_op(name))  # registered since the engine was built
+            except AutodiffError:
+                pass
         return super().__getitem__(name)
+
+    def custom(self, name: str) -> CustomOp | None:
+        """The custom op ``name`` of this framework declared now, adopted."""
+        found = current_custom(self.framework, name)
+        if found is not None:
+            self[name]
+        return found
+
+    def resolve(self, name: str) -> Op:
+        """The op ``name`` as this engine writes it: a custom op is spelled as a call of the user's function."""
+        op = get_op(name)
+        found = self.custom(name)
+        return op if found is None else replace(op, spelling=Spelling(source=found.template()))
 
     def customs(self) -> tuple[CustomOp, ...]:
         """The custom ops of this framework declared now."""
@@ -120,7 +121,82 @@ class OpForms(dict[str, Callable[..., Any]]):
         return lines
 
 
-class FrameworkEngine:
+def _attribute(root: Any, path: str) -> Any:
+    obj = root
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def has_framework_form(forms: OpForms, module: Any, value_type: type | None, op: Op) -> bool:
+    """Whether the framework defines ``op``: the user's function, the function its spelling names, or a method."""
+    if forms.custom(op.name) is not None:
+        return True
+    path = function_path(op, forms.framework)
+    if path is not None:
+        return callable(_attribute(module, path))
+    s = spelling_of(op)
+    if s.method is not None and s.source == forms.templates.get(op.name):
+        return value_type is not None and callable(getattr(value_type, s.method, None))
+    return True  # an operator, or a form written in Python that the probe tries
+
+
+class ProbedNow:
+    """An engine whose probe report follows the registry: ops removed since drop out, custom ops declared since
+    (or redeclared) are probed on sight, so every campaign in one process judges the ops registered now."""
+
+    forms: OpForms
+    _probe: FrameworkProbe
+    _built_customs: dict[str, CustomOp]
+
+    @property
+    def probe(self) -> FrameworkProbe:
+        """The probe report of the ops registered now."""
+        return current_probe(self)
+
+    @probe.setter
+    def probe(self, report: ProbeReport) -> None:
+        self._probe = report if isinstance(report, FrameworkProbe) else FrameworkProbe(*_parts(report))
+        self._built_customs = {c.name: c for c in self.forms.customs()}
+        self.__dict__["_custom_probes"] = {}
+
+    def supported_ops(self) -> frozenset[str]:
+        return frozenset(self.probe.supported)
+
+
+def _parts(report: ProbeReport) -> tuple[tuple[ProbeResult, ...], dict[str, float]]:
+    return report.results, report.kink_conventions
+
+
+def current_probe(engine: Any) -> FrameworkProbe:
+    """``engine``'s probe report restricted to the ops registered now, with custom ops declared since probed."""
+    built: FrameworkProbe = engine._probe
+    registered = set(op_names())
+    customs = {c.name: c for c in engine.forms.customs()}
+    fresh: dict[str, tuple[CustomOp, ProbeReport]] = engine.__dict__.setdefault("_custom_probes", {})
+    current: list[ProbeReport] = []
+    for name, custom in customs.items():
+        if engine._built_customs.get(name) is custom:
+            continue
+        if name not in fresh or fresh[name][0] is not custom:
+            engine.forms[name]  # adopt the function declared now
+            fresh[name] = (custom, probe(engine, engine.has_form, [get_op(name)]))
+        current.append(fresh[name][1])
+    stale = {n for n in customs if engine._built_customs.get(n) is not customs[n]}
+
+    def keep(op: str) -> bool:
+        return op in registered and op not in stale
+
+    results = [r for r in built.results if keep(r.op)] + [r for c in current for r in c.results]
+    kinks = {k: v for k, v in built.kink_conventions.items() if keep(k)}
+    for c in current:
+        kinks.update(c.kink_conventions)
+    return replace(built, results=tuple(results), kink_conventions=kinks)
+
+
+class FrameworkEngine(ProbedNow):
     """Base of the framework adapters; see the module doc."""
 
     name = ""
@@ -135,9 +211,9 @@ class FrameworkEngine:
             self.ns: dict[str, Any] = self.namespace()
         except ImportError as exc:
             raise UsageError(f"--engine {self.name} needs {self.framework}: {self.install_hint} ({exc})") from None
-        self.forms = OpForms(self.framework, spellings(self.framework), self.ns)
+        self.forms = OpForms(self.framework, self.ns)
         self.templates = self.forms.templates
-        self.probe = probe_ops(self, tuple(self.forms), self.limits)
+        self.probe = probe_framework(self, self.limits)
         if not self.probe.supported:
             raise UsageError(f"{self.name} runs none of the ops gradproof knows: {self.probe.describe()}")
 
@@ -150,6 +226,14 @@ class FrameworkEngine:
     def constant(self, c: float) -> Any:
         """A float64 scalar of the framework."""
         raise NotImplementedError
+
+    def module(self) -> Any:
+        """The module a spelling's function path is below (``jax``, ``autograd``), None when there is none."""
+        return self.ns.get(self.framework)
+
+    def value_type(self) -> type | None:
+        """The class of the framework's values, whose methods method-spelled ops call (None: no methods)."""
+        return None
 
     def value_and_grads(self, fn: Callable[..., Any], point: Sequence[float]) -> tuple[Any, list[Any]]:
         """Value of ``fn(*leaves)`` at ``point`` and its partial w.r.t. each leaf."""
@@ -165,8 +249,9 @@ class FrameworkEngine:
 
     # --- the engine protocol -------------------------------------------------------
 
-    def supported_ops(self) -> frozenset[str]:
-        return supported_now(self)
+    def has_form(self, op: Op, form: Form) -> bool:
+        """Whether the framework defines ``op`` (every written form of an op is the same function here)."""
+        return has_framework_form(self.forms, self.module(), self.value_type(), op)
 
     def build(self, tree: Expr, leaves: Sequence[Any]) -> Any:
         """The tree in framework code on ``leaves``; a repeated subtree is computed once."""
@@ -201,60 +286,23 @@ class FrameworkEngine:
             self.forms[op]  # a custom op declared since the engine was built: adopt it
         lines = [*self.preamble(), *self.forms.import_lines(used)]
         lines.append(f"def f({', '.join(names)}):")
-        lines.extend(f"    {line}" for line in assignments(tree, names, self.templates))
+        body = assignments(tree, names, dialect=self.framework, resolve=self.forms.resolve)
+        lines.extend(f"    {line}" for line in body)
         lines.append("    return y")
         lines.extend(self.call_lines(names, point))
         lines.append("print(float(value), [float(g) for g in grads])")
         return "\n".join(lines)
 
 
-def supported_now(engine: Any) -> frozenset[str]:
-    """Ops ``engine``'s probe found running and still registered; custom ops declared since are probed on sight."""
-    forms: OpForms = engine.forms
-    registered = set(op_names())
-    customs = {c.name: c for c in forms.customs()}
-    seen: dict[str, tuple[CustomOp, bool]] = engine.__dict__.setdefault("_custom_probes", {})
-    out = {n for n in engine.probe.supported if n in registered and n not in customs and n not in seen}
-    for name, custom in customs.items():
-        if name not in seen or seen[name][0] is not custom:
-            if name in engine.probe.supported and name not in seen:
-                seen[name] = (custom, True)  # probed when the engine was built
-            else:
-                forms[name]  # adopt the function declared now
-                seen[name] = (custom, name in probe_ops(engine, (name,)).supported)
-        if seen[name][1]:
-            out.add(name)
-    return frozenset(out)
+def flushes_subnormals(engine: Any, report: ProbeReport) -> bool:
+    """Whether ``engine`` flushes a subnormal product to zero (2**-1000 * 2**-50 is the subnormal 2**-1050)."""
+    if "mul" not in report.supported:
+        return False
+    r = engine.evaluate(Apply("mul", (Var(0), Var(1))), (2.0**-1000, 2.0**-50))
+    return bool(r.ok and r.value == 0.0)
 
 
-def probe_ops(engine: Any, names: Sequence[str], limits: tuple[str, ...] = ()) -> FrameworkProbe:
-    """Try each op alone inside its domain (and at its kinks) with ``engine``: which ops really run."""
-    supported: list[str] = []
-    unsupported: dict[str, str] = {}
-    kinks: dict[str, float] = {}
-    for op_name in names:
-        op = get_op(op_name)
-        case = _probe_case(op)
-        if case is None:
-            unsupported[op_name] = "no probe point in its domain"
-            continue
-        inputs, params = case
-        tree = Apply(op_name, tuple(Var(i) for i in range(op.arity)), params)
-        r = engine.evaluate(tree, inputs)
-        if not r.ok:
-            unsupported[op_name] = str(r.error).split("\n")[0][:100]
-        elif r.grads is None or not all(math.isfinite(v) for v in (r.value, *r.grads)):
-            unsupported[op_name] = f"gave non-numbers: value {r.value!r}, gradient {r.grads!r}"
-        else:
-            supported.append(op_name)
-            for kink in op.kinks:
-                at = list(inputs)
-                at[kink.input] = kink.at
-                k = engine.evaluate(tree, at)
-                if k.ok and k.grads is not None:
-                    kinks[op_name] = k.grads[kink.input]
-    flush = False
-    if "mul" in supported:  # 2**-1000 * 2**-50 is the subnormal 2**-1050 in IEEE float64
-        r = engine.evaluate(Apply("mul", (Var(0), Var(1))), (2.0**-1000, 2.0**-50))
-        flush = r.ok and r.value == 0.0
-    return FrameworkProbe(tuple(supported), unsupported, kinks, limits, flush)
+def probe_framework(engine: Any, limits: tuple[str, ...] = ()) -> FrameworkProbe:
+    """Probe every registered op on ``engine`` as :func:`verification.probe.probe` does, and its subnormals."""
+    report = probe(engine, engine.has_form)
+    return FrameworkProbe(report.results, report.kink_conventions, limits, flushes_subnormals(engine, report))

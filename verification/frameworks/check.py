@@ -27,7 +27,7 @@ from typing import Any
 
 from autodiff import Op, in_domain
 from verification.bounds import ETA, K_OP, U64, analyse
-from verification.engines import Engine
+from verification.engine_api import Engine
 from verification.expr import Apply, Var
 from verification.judging import judge_float
 from verification.metrics import bits_of_error, ulp_distance

@@ -18,16 +18,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from autodiff import get_op
-from runstore import PER_OP
+from runstore import PER_OP, PerOpRow, columns
 from runstore.atomic import write_bytes, write_json
 from verification.campaign import run_campaign
 from verification.campaign_config import CampaignConfig
-from verification.engines import Engine, resolve_engine
+from verification.engine_api import Engine
+from verification.engine_spec import resolve_engine
 from verification.errors import UsageError
 from verification.frameworks.check import check_op
 from verification.references import DEFAULT_CAP_BITS
 from verification.strategies import parameter_values
-from verification.sweep import PER_OP_COLUMNS
 
 __all__ = ["COMPARISON_FILE", "EngineRun", "run_comparison", "shared_ops", "run_dir_name"]
 
@@ -128,9 +128,9 @@ def _sweep(engine: Engine, ops: Sequence[str], run_dir: Path, points: int, seed:
         check = check_op(op, engine, points=points, seed=seed, params=params, cap_bits=DEFAULT_CAP_BITS)
         for a in check.accuracy:
             beyond = sum(1 for f in check.findings if f.variable == a.input)
-            rows.append({**a.row(), "beyond_bound": beyond, "kink": "; ".join(check.kink_findings)})
+            rows.append({**asdict(a.row()), "beyond_bound": beyond, "kink": "; ".join(check.kink_findings)})
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*PER_OP_COLUMNS, "beyond_bound", "kink"])
+    writer = csv.DictWriter(buffer, fieldnames=[*(c.name for c in columns(PerOpRow)), "beyond_bound", "kink"])
     writer.writeheader()
     writer.writerows(rows)
     write_bytes(run_dir / PER_OP.path, buffer.getvalue().encode("utf-8"))

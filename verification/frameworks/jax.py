@@ -12,7 +12,7 @@ __all__ = ["JaxEngine"]
 
 
 class JaxEngine(FrameworkEngine):
-    """``jax.numpy`` and ``jax.nn`` spellings; a tree is a function of its variables, differentiated by jax."""
+    """Each op as its declaration spells it below ``jax`` (``jax.numpy.tanh``), differentiated by jax."""
 
     name = "jax"
     framework = "jax"
@@ -26,7 +26,7 @@ class JaxEngine(FrameworkEngine):
         self._jax = jax
         self._jnp: Any = importlib.import_module("jax.numpy")
         importlib.import_module("jax.nn")
-        return {"jax": jax, "jnp": self._jnp}
+        return {"jax": jax}
 
     def constant(self, c: float) -> Any:
         return self._jnp.asarray(c, dtype=self._jnp.float64)
@@ -40,9 +40,10 @@ class JaxEngine(FrameworkEngine):
         return [
             "import jax",
             'jax.config.update("jax_enable_x64", True)',
-            "import jax.numpy as jnp",
+            "import jax.numpy",
+            "import jax.nn",
         ]
 
     def call_lines(self, names: Sequence[str], point: Sequence[float]) -> list[str]:
-        args = ", ".join(f"jnp.float64({p!r})" for p in point)
+        args = ", ".join(f"jax.numpy.float64({p!r})" for p in point)
         return [f"value, grads = jax.value_and_grad(f, argnums={tuple(range(len(point)))!r})({args})"]

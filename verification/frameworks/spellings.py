@@ -1,48 +1,27 @@
-"""How each framework spells the registry's built-in ops: one table per framework, in one place.
+"""How each framework spells an op: read from the op's declaration, never restated here.
 
-A spelling is Python source with ``{0}``, ``{1}`` for the operands and ``{c}``
-for the op's parameter, evaluated in the framework's namespace (``jnp``,
-``anp``, ...). The same string is compiled into the callable the engine runs
-and pasted into reproduction snippets, so a snippet runs exactly what the
-campaign ran. Operators (``+``, ``**``, unary ``-``) are spelled alike in
-every framework.
+An op's declaration says how PyTorch, JAX and HIPS autograd spell it (the
+``torch``, ``jax`` and ``autograd`` paths of :class:`autodiff.Spelling`,
+derived from its name when not declared); tinygrad's Tensor has the methods
+and operators of a micrograd-style class, so its spelling is the op's Python
+source. The same string is compiled into the callable the engine runs and
+pasted into reproduction snippets (:func:`verification.forms.assignments`
+with the framework's dialect), so a snippet runs exactly what the campaign ran.
 """
 
 from __future__ import annotations
 
-from verification.foreign import OP_SOURCE
+from autodiff import Op, all_ops
+from verification.forms import template_in
 
-__all__ = ["OPERATORS", "SPELLINGS", "spellings"]
+__all__ = ["spelling_in", "spellings"]
 
-OPERATORS: dict[str, str] = {
-    k: OP_SOURCE[k] for k in ("add", "sub", "mul", "truediv", "neg", "pow", "pow_const", "const_pow")
-}
-"""Python's operators, written as for any micrograd-style class."""
 
-_UNARY = ("exp", "log", "sqrt", "tanh", "sin", "cos")
-
-SPELLINGS: dict[str, dict[str, str]] = {
-    "jax": {
-        **{op: f"jnp.{op}({{0}})" for op in _UNARY},
-        "abs": "jnp.abs({0})",
-        "sigmoid": "jax.nn.sigmoid({0})",
-        "relu": "jax.nn.relu({0})",
-    },
-    "autograd": {
-        **{op: f"anp.{op}({{0}})" for op in _UNARY},
-        "abs": "anp.abs({0})",
-        "sigmoid": "expit({0})",  # autograd.scipy.special.expit: autograd has no sigmoid of its own
-        "relu": "anp.maximum({0}, 0.0)",  # no relu either: maximum is how its users write it
-    },
-    "tinygrad": {
-        **{op: f"{{0}}.{op}()" for op in _UNARY},
-        "abs": "{0}.abs()",
-        "sigmoid": "{0}.sigmoid()",
-        "relu": "{0}.relu()",
-    },
-}
+def spelling_in(op: Op, framework: str) -> str:
+    """Source of ``op`` in ``framework`` (``{0}``, ``{1}`` the operands, ``{name}`` each parameter)."""
+    return template_in(op, framework)  # each framework is a dialect of its own
 
 
 def spellings(framework: str) -> dict[str, str]:
-    """Every built-in op's spelling in ``framework`` (operators included)."""
-    return {**OPERATORS, **SPELLINGS[framework]}
+    """Every registered op's spelling in ``framework``."""
+    return {op.name: spelling_in(op, framework) for op in all_ops()}

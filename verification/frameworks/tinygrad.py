@@ -41,6 +41,9 @@ class TinygradEngine(FrameworkEngine):
         self._f64 = tinygrad.dtypes.float64
         return {"Tensor": tinygrad.Tensor}
 
+    def value_type(self) -> type | None:
+        return self._tensor
+
     def constant(self, c: float) -> Any:
         return self._tensor(c, dtype=self._f64)
 

@@ -125,7 +125,7 @@ def _record(check: OpCheck) -> dict[str, Any]:
         "unsamplable": check.unsamplable,
         "flushed_inputs": check.flushed_inputs,
         "severities": check.severities(),
-        "accuracy": [a.row() for a in check.accuracy],
+        "accuracy": [asdict(a.row()) for a in check.accuracy],
         "kink_findings": check.kink_findings,
         "shrunk": [asdict(f) for f in check.shrunk],
         "reproductions": check.reproductions,
