@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from autodiff import AutodiffError, Op, Spelling, all_ops, get_op, op_names, spelling_of
+from autodiff import AutodiffError, Op, Spelling, all_ops, get_op, spelling_of
 from verification.defect_kinds import Form
 from verification.engine_api import Evaluation
 from verification.errors import UsageError
