@@ -68,3 +68,18 @@ def test_a_plugin_op_runs_on_jax_as_declared(log1p_op: Any) -> None:
     assert template_in(log1p_op_again, "jax") == "jax.numpy.log1p_decl({0})"
     assert "log1p_decl" not in engine.supported_ops()  # jax has no such function: missing
     assert any(r.op == "log1p_decl" and r.status == "missing" for r in engine.probe.results)
+
+
+def test_tinygrad_writes_abs_as_its_method() -> None:
+    """tinygrad's Tensor has ``abs()`` but no ``__abs__``: its own table says so, and abs is probed as supported."""
+    assert spellings("tinygrad")["abs"] == "{0}.abs()"
+    assert spellings("tinygrad")["tanh"] == "{0}.tanh()"
+    pytest.importorskip("tinygrad")
+    from verification.frameworks import framework_engine
+
+    try:
+        engine = framework_engine("tinygrad")
+    except Exception as exc:  # no C compiler for its CPU device
+        pytest.skip(str(exc))
+    assert "abs" in engine.supported_ops()
+    assert "y = x0.abs()" in engine.reproduction(Apply("abs", (Var(0),)), (-1.5,))

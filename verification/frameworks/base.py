@@ -21,7 +21,7 @@ from verification.engine_api import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
-from verification.forms import assignments, compile_template, function_path
+from verification.forms import assignments, compile_template, function_path, template_in
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spelling_in
 from verification.probe import ProbeReport, ProbeResult, probe
@@ -108,10 +108,11 @@ class OpForms(dict[str, Callable[..., Any]]):
         return found
 
     def resolve(self, name: str) -> Op:
-        """The op ``name`` as this engine writes it: a custom op is spelled as a call of the user's function."""
+        """The op ``name`` as this engine writes it (a custom op calls the user's function)."""
         op = get_op(name)
-        found = self.custom(name)
-        return op if found is None else replace(op, spelling=Spelling(source=found.template()))
+        self[name]  # compile or adopt what is declared now
+        written = self.templates[name]
+        return op if written == template_in(op, self.framework) else replace(op, spelling=Spelling(source=written))
 
     def customs(self) -> tuple[CustomOp, ...]:
         """The custom ops of this framework declared now."""
