@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from autodiff import AutodiffError, Op, Spelling, all_ops, get_op, op_names, spelling_of
+from autodiff import AutodiffError, Op, Spelling, all_ops, get_op, spelling_of
 from verification.defect_kinds import Form
 from verification.engine_api import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
-from verification.forms import assignments, compile_template, function_path
+from verification.forms import assignments, compile_template, function_path, template_in
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spelling_in
 from verification.probe import ProbeReport, ProbeResult, probe
@@ -70,12 +70,14 @@ class OpForms(dict[str, Callable[..., Any]]):
         self.namespace = namespace
         self.templates: dict[str, str] = {}
         self._customs: dict[str, CustomOp] = {}
+        self._ops: dict[str, Op] = {}
         for op in all_ops():
             self._compile(op)
         for custom in customs_for(framework):
             self._adopt(custom)
 
     def _compile(self, op: Op) -> None:
+        self._ops[op.name] = op
         self.templates[op.name] = template = spelling_in(op, self.framework)
         super().__setitem__(op.name, compile_template(op, template, self.namespace))
 
@@ -89,11 +91,13 @@ class OpForms(dict[str, Callable[..., Any]]):
         custom = current_custom(self.framework, name)
         if custom is not None and self._customs.get(name) is not custom:
             self._adopt(custom)
-        elif custom is None and name not in self:
+        elif custom is None:
             try:
-                self._compile(get_op(name))  # registered since the engine was built
+                op = get_op(name)
             except AutodiffError:
-                pass
+                op = None
+            if op is not None and self._ops.get(name) is not op:
+                self._compile(op)  # registered (or declared again) since the engine was built
         return super().__getitem__(name)
 
     def custom(self, name: str) -> CustomOp | None:
@@ -104,10 +108,11 @@ class OpForms(dict[str, Callable[..., Any]]):
         return found
 
     def resolve(self, name: str) -> Op:
-        """The op ``name`` as this engine writes it: a custom op is spelled as a call of the user's function."""
+        """The op ``name`` as this engine writes it (a custom op calls the user's function)."""
         op = get_op(name)
-        found = self.custom(name)
-        return op if found is None else replace(op, spelling=Spelling(source=found.template()))
+        self[name]  # compile or adopt what is declared now
+        written = self.templates[name]
+        return op if written == template_in(op, self.framework) else replace(op, spelling=Spelling(source=written))
 
     def customs(self) -> tuple[CustomOp, ...]:
         """The custom ops of this framework declared now."""
@@ -150,6 +155,7 @@ class ProbedNow:
     forms: OpForms
     _probe: FrameworkProbe
     _built_customs: dict[str, CustomOp]
+    _built_ops: dict[str, Op]
 
     @property
     def probe(self) -> FrameworkProbe:
@@ -160,6 +166,7 @@ class ProbedNow:
     def probe(self, report: ProbeReport) -> None:
         self._probe = report if isinstance(report, FrameworkProbe) else FrameworkProbe(*_parts(report))
         self._built_customs = {c.name: c for c in self.forms.customs()}
+        self._built_ops = {op.name: op for op in all_ops()}
         self.__dict__["_custom_probes"] = {}
 
     def supported_ops(self) -> frozenset[str]:
@@ -171,23 +178,23 @@ def _parts(report: ProbeReport) -> tuple[tuple[ProbeResult, ...], dict[str, floa
 
 
 def current_probe(engine: Any) -> FrameworkProbe:
-    """``engine``'s probe report restricted to the ops registered now, with custom ops declared since probed."""
+    """``engine``'s probe report restricted to the ops registered now; ops declared since are probed on sight."""
     built: FrameworkProbe = engine._probe
-    registered = set(op_names())
     customs = {c.name: c for c in engine.forms.customs()}
-    fresh: dict[str, tuple[CustomOp, ProbeReport]] = engine.__dict__.setdefault("_custom_probes", {})
+    now: dict[str, Any] = {op.name: customs.get(op.name, op) for op in all_ops()}
+    then: dict[str, Any] = {**engine._built_ops, **engine._built_customs}
+    fresh: dict[str, tuple[Any, ProbeReport]] = engine.__dict__.setdefault("_custom_probes", {})
     current: list[ProbeReport] = []
-    for name, custom in customs.items():
-        if engine._built_customs.get(name) is custom:
+    for name, declared in now.items():
+        if then.get(name) is declared:
             continue
-        if name not in fresh or fresh[name][0] is not custom:
-            engine.forms[name]  # adopt the function declared now
-            fresh[name] = (custom, probe(engine, engine.has_form, [get_op(name)]))
+        if name not in fresh or fresh[name][0] is not declared:
+            engine.forms[name]  # compile (or adopt) the op declared now
+            fresh[name] = (declared, probe(engine, engine.has_form, [get_op(name)]))
         current.append(fresh[name][1])
-    stale = {n for n in customs if engine._built_customs.get(n) is not customs[n]}
 
     def keep(op: str) -> bool:
-        return op in registered and op not in stale
+        return op in now and then.get(op) is now[op]
 
     results = [r for r in built.results if keep(r.op)] + [r for c in current for r in c.results]
     kinks = {k: v for k, v in built.kink_conventions.items() if keep(k)}

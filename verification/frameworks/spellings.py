@@ -14,12 +14,18 @@ from __future__ import annotations
 from autodiff import Op, all_ops
 from verification.forms import template_in
 
-__all__ = ["spelling_in", "spellings"]
+__all__ = ["OWN", "spelling_in", "spellings"]
+
+OWN: dict[str, dict[str, str]] = {
+    "tinygrad": {"abs": "{0}.abs()"},  # its Tensor has the method but no __abs__, so abs(x) raises
+}
+"""What a framework writes differently from every declaration's Python form: its own table, nothing else."""
 
 
 def spelling_in(op: Op, framework: str) -> str:
     """Source of ``op`` in ``framework`` (``{0}``, ``{1}`` the operands, ``{name}`` each parameter)."""
-    return template_in(op, framework)  # each framework is a dialect of its own
+    own = OWN.get(framework, {}).get(op.name)
+    return own if own is not None else template_in(op, framework)  # each framework is a dialect of its own
 
 
 def spellings(framework: str) -> dict[str, str]:
