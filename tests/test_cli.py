@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,11 +86,17 @@ def test_duration() -> None:
 
 
 def test_output_piped_into_head_ends_quietly() -> None:
-    """The reader closes the pipe after one line: no BrokenPipe traceback, exit status 141."""
+    """The reader closes the pipe after one line: no BrokenPipe traceback, exit status 141.
+
+    The child writes unbuffered, so its first line arrives at once and the rest of its
+    lines (over seconds of training) are written after the reader has gone; buffered,
+    its whole output could reach the pipe at exit, before the reader closes it.
+    """
     proc = subprocess.Popen(
         [sys.executable, "-m", "gradproof", "train", "--iterations", "3000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
