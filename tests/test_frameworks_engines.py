@@ -116,3 +116,20 @@ def test_jax_runs_in_one_process_when_jobs_are_asked(tmp_path: Path, capsys: pyt
     assert code in (0, 1)
     assert "jax cannot run in forked worker processes (its runtime is multithreaded): one process" in text
     assert json.loads((tmp_path / "j" / "run.json").read_text())["options"]["jobs"] == 1
+
+
+def test_a_partial_rounded_another_way_inside_the_graph_is_not_a_graph_fault() -> None:
+    """XLA computes the gradient of ``sqrt(2 ** (1.5 ** tanh(x1)))`` a few ULPs from the chain of its ops'
+    partials run alone; that is rounding (tanh's partial is inaccurate on its own), never a graph fault."""
+    pytest.importorskip("jax")
+    from verification.defect_kinds import Form, Severity
+    from verification.expr import Apply, Var
+    from verification.localise import localise
+
+    engine = resolve_engine("jax")
+    t = Apply("tanh", (Var(1),))
+    tree = Apply("sqrt", (Apply("const_pow", (Apply("const_pow", (t,), (1.5,)),), (2.0,)),))
+    point = (1.434429694415102, -3.4546273534217953)
+    blames = localise(engine, tree, point, engine.evaluate(tree, point))
+    assert not [b for b in blames if b.form is Form.GRAPH], blames
+    assert not [b for b in blames if b.severity is Severity.WRONG], blames

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from verification.bounds import ETA, SAFETY, U64
 from verification.defect_kinds import Form, Severity
@@ -132,39 +133,60 @@ def _float(x: object) -> float | None:
     return f if math.isfinite(f) else None
 
 
+CONTEXT_ULPS = 4
+"""ULPs by which an engine's local partial inside a graph may differ from the same op run alone: the
+engine may compute it from intermediates rounded differently there (fused or reassociated code, as XLA
+does). A graph fault (a lost, doubled or misordered contribution) moves the gradient by whole terms."""
+
+
+def _partial_slack(engine: float, true: float | None) -> Fraction:
+    """How far the partial the engine used inside the graph may be from its value alone: the distance
+    from the alone value to the truth (any partial between the two is the same rule, rounded another
+    way) plus a few ULPs of context."""
+    slack = Fraction(CONTEXT_ULPS) * Fraction(U64) * abs(Fraction(engine))
+    if true is not None and math.isfinite(true):
+        slack += abs(Fraction(engine) - Fraction(true))
+    return slack
+
+
 def _chain_fault(
     tree: Expr, nodes: list[Apply], checks: list[LocalCheck], point: tuple[float, ...], evaluation: Evaluation
 ) -> Blame | None:
     """A graph fault when the engine's gradient is not the chain rule over its own local partials."""
     if not evaluation.ok or evaluation.grads is None or any(not c.engine_partials for c in checks):
         return None
-    from fractions import Fraction
 
     n = len(point)
     adj: dict[Expr, Fraction] = {tree: Fraction(1)}
     mag: dict[Expr, Fraction] = {tree: Fraction(1)}
+    dev: dict[Expr, Fraction] = {tree: Fraction(0)}
     grads = [Fraction(0)] * n
     mags = [Fraction(0)] * n
+    devs = [Fraction(0)] * n
     for node, check in zip(reversed(nodes), reversed(checks)):
-        a, m = adj.get(node, Fraction(0)), mag.get(node, Fraction(0))
-        for arg, p in zip(node.args, check.engine_partials):
+        a, m, d = adj.get(node, Fraction(0)), mag.get(node, Fraction(0)), dev.get(node, Fraction(0))
+        trues = check.true_partials or (None,) * len(check.engine_partials)
+        for arg, p, t in zip(node.args, check.engine_partials, trues):
             if p is None or isinstance(arg, Const) or not math.isfinite(p):
                 continue
             c, cm = a * Fraction(p), m * abs(Fraction(p))
+            cd = d * abs(Fraction(p)) + m * _partial_slack(p, t)
             if isinstance(arg, Var):
                 grads[arg.index] += c
                 mags[arg.index] += cm
+                devs[arg.index] += cd
             else:
                 adj[arg] = adj.get(arg, Fraction(0)) + c
                 mag[arg] = mag.get(arg, Fraction(0)) + cm
+                dev[arg] = dev.get(arg, Fraction(0)) + cd
     steps = len(nodes) + 2
     for k in range(n):
         got = _float(evaluation.grads[k])
         if got is None:
             return None
         want = float(grads[k])
-        allowed = SAFETY * (2 * steps * U64 * float(mags[k]) + steps * ETA)
-        if abs(Fraction(got) - grads[k]) > Fraction(allowed):
+        allowed = Fraction(SAFETY * (2 * steps * U64 * float(mags[k]) + steps * ETA)) + SAFETY * devs[k]
+        if abs(Fraction(got) - grads[k]) > allowed:
             detail = (
                 f"gradient d/dx{k} = {got!r}, but the chain rule over the engine's own local partials gives "
                 f"{want!r}: the backward pass itself is wrong (accumulation, order, or shared nodes)"
