@@ -12,10 +12,9 @@ Names are imported on first use, so ``import reports`` costs nothing until one i
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from autodiff.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from reports.build import Report, build_report
@@ -93,26 +92,9 @@ _EXPORTS: dict[str, str] = {
 """Public name -> the module defining it, imported on first use."""
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module behind a public name on first use (keeps ``import`` and ``--help`` fast)."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+"""Import the module behind a public name on first use (keeps ``import`` and ``--help`` fast)."""
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-class _Package(types.ModuleType):
-    """Keeps a public name whose submodule is named alike (``load``, ``prove``) bound to the public object."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if isinstance(value, types.ModuleType) and name in _EXPORTS:
-            return  # the import system binding the submodule; it stays reachable in sys.modules
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
