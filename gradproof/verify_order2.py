@@ -1,7 +1,11 @@
 """``gradproof verify --order 2 --modes rev,fwd,hvp``: the second-order and forward-mode campaign.
 
-Exit status 0 when every judged entry is right and something was judged, 1
-when an entry is wrong, a method raised, or nothing could be judged.
+On the built-in engine: exit status 0 when every judged entry is right and
+something was judged, 1 when an entry is wrong, a method raised, or nothing
+could be judged. On a foreign engine (torch, jax) findings are classified
+into defects as at first order: exit 1 on a ``wrong`` or ``broken`` defect
+(``--strict``: also ``inaccurate`` or ``fragile``) or when nothing was judged.
+An engine without second-order support is refused with one line (exit 2).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runstore import RunDir, RunKind, Status
+from runstore import FINDINGS_FILE, RunDir, RunKind, Status
 from verification.errors import UsageError
 from verification.versions import versions
 
@@ -37,14 +41,11 @@ def parse_modes(text: str | None) -> tuple[str, ...]:
 
 
 def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | None, out: Path) -> int:
-    """Run the order-2 campaign on the built-in engine and print its summary."""
+    """Run the order-2 campaign on the engine and print its summary."""
     from verification.second_campaign import SecondConfig, run_second
+    from verification.second_foreign import order2_engine
 
-    if args.engine not in ("gradproof", "builtin"):
-        raise UsageError(
-            f"--order 2 checks the built-in engine's second derivatives; engine {engine.name} has no "
-            "create_graph/forward mode adapter"
-        )
+    foreign = order2_engine(args.engine, engine)
     modes = parse_modes(args.modes)
     examples = args.examples if args.examples_given else DEFAULT_EXAMPLES
     config = SecondConfig(
@@ -67,9 +68,63 @@ def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | 
         "versions": versions(),
     }
     with RunDir.create(out, RunKind.ORDER2, meta) as run:
-        result = run_second(config, run.write_text)
+        result = run_second(config, run.write_text, engine=foreign)
+        if foreign is not None:
+            run.write_json(FINDINGS_FILE, _findings_json(result))
         run.finish(Status.FINISHED, seconds=round(result.seconds, 3), verdicts=dict(result.verdicts))
+    if foreign is not None:
+        return _foreign_summary(result, out, strict=args.strict)
     return _summary(result, out)
+
+
+def _findings_json(result: SecondResult) -> dict[str, object]:
+    """findings.json of an order-2 run: the wrong entries (first 200) and the defects."""
+    findings = [
+        {
+            "expression": f.expression,
+            "point": list(f.point),
+            "direction": list(f.direction),
+            "mode": f.row.mode.value,
+            "entry": list(f.row.index),
+            "computed": float(f.row.computed),
+            "truth": [float(f.row.truth.lo), float(f.row.truth.hi)],
+            "reproduction": f.reproduction,
+        }
+        for f in result.findings[:200]
+    ]
+    return {"findings": findings, "total": len(result.findings), "defects": [d.to_json() for d in result.defects]}
+
+
+def _table(result: SecondResult) -> None:
+    print(f"{'order':>5}  {'mode':<9}{'ok':>8}{'bug':>6}{'unjudged':>10}{'raised':>8}")
+    modes = sorted({(order, mode) for order, mode, _ in result.per_mode})
+    for order, mode in modes:
+        n = {v: result.per_mode[(order, mode, v)] for v in ("ok", "bug", "exception_mismatch", "unjudged", "raised")}
+        bugs = n["bug"] + n["exception_mismatch"]
+        print(f"{order:>5}  {mode:<9}{n['ok']:>8}{bugs:>6}{n['unjudged']:>10}{n['raised']:>8}")
+
+
+def _foreign_summary(result: SecondResult, out: Path, *, strict: bool) -> int:
+    """Counts per mode, then the defects (most severe first) with reproductions; the exit status."""
+    from verification.defects import exit_status, format_defects
+
+    print(
+        f"{result.expressions} expressions, {result.points} points, {result.records} entries in "
+        f"{result.seconds:.1f} s; {result.uncertified} point(s) the truth could not certify"
+    )
+    _table(result)
+    print("bug: outside the bound of a careful float64 implementation; what each is, below")
+    for err in result.errors[:5]:
+        print(f"  raised: {err}")
+    print(format_defects(result.defects))
+    print(f"records: {out / 'records_order2.csv'}; defects: {out / FINDINGS_FILE}")
+    if result.judged == 0:
+        print("NOTHING JUDGED: no verdict")
+        return 1
+    status = exit_status(result.defects, strict=strict)
+    if status == 0 and not result.errors:
+        print("no wrong or broken second-order or forward-mode defect found")
+    return max(status, 1 if result.errors else 0)
 
 
 def _summary(result: SecondResult, out: Path) -> int:

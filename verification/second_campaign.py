@@ -10,8 +10,13 @@ Modes select what is checked:
 * ``fwd`` -- the JVP, forward mode (order 1);
 * ``hvp`` -- H v, reverse over reverse and forward over reverse.
 
-A ``bug`` verdict is a finding; the first one's case is shrunk by Hypothesis
-and comes with a reproduction. Only the built-in engine has these modes.
+A ``bug`` verdict is a finding; on the built-in engine the first one's case
+is shrunk by Hypothesis and comes with a reproduction. A foreign engine
+(:mod:`verification.second_foreign`: PyTorch, JAX) is checked in float64
+against the same truth and bounds, and its findings are classified into
+defects (:mod:`verification.second_defects`), each represented by its
+smallest expression (often the op alone) with a reproduction in the engine's
+own code.
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ from hypothesis.errors import HypothesisWarning
 from autodiff import AutodiffError, get_op, op_names
 from verification.expr import Expr, ops_in, to_source
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
+from verification.defects import Defect, DefectLog
+from verification.metrics import bits_of_error, ulp_distance
 from verification.second_check import Mode, SecondRow, check_second
+from verification.second_foreign import Order2Engine, check_foreign
 from verification.strategies import classify_point
 
 __all__ = ["MODES", "SecondConfig", "SecondFinding", "SecondResult", "run_second", "RECORDS_FILE", "COLUMNS"]
@@ -57,6 +65,10 @@ COLUMNS = (
     "truth_hi",
     "bound",
     "verdict",
+    "engine",
+    "ops",
+    "ulp_err",
+    "bits_err",
 )
 _DIRECTIONS: tuple[float, ...] = (1.0, -0.5, 2.0, 0.25, -3.0)
 
@@ -103,6 +115,8 @@ class SecondResult:
     errors: list[str] = field(default_factory=list)
     uncertified: int = 0
     seconds: float = 0.0
+    defects: list[Defect] = field(default_factory=list)
+    engine: str = "gradproof"
 
     @property
     def judged(self) -> int:
@@ -143,7 +157,11 @@ def reproduction(tree: Expr, point: Sequence[float], v: Sequence[float], mode: M
     return "\n".join(lines)
 
 
-def _record(expr_id: int, tree: Expr, point: Sequence[float], v: Sequence[float], row: SecondRow) -> dict[str, Any]:
+def _record(
+    engine: str, expr_id: int, tree: Expr, point: Sequence[float], v: Sequence[float], row: SecondRow
+) -> dict[str, Any]:
+    computed, mid = float(row.computed), float(row.truth.mid)
+    ulps = ulp_distance(computed, mid) if row.verdict != "raised" else float("nan")
     return {
         "expr_id": expr_id,
         "expression": to_source(tree),
@@ -158,6 +176,10 @@ def _record(expr_id: int, tree: Expr, point: Sequence[float], v: Sequence[float]
         "truth_hi": repr(float(row.truth.hi)),
         "bound": repr(float(row.bound)),
         "verdict": row.verdict,
+        "engine": engine,
+        "ops": ",".join(sorted(set(ops_in(tree)))),
+        "ulp_err": repr(ulps),
+        "bits_err": repr(bits_of_error(ulps) if ulps == ulps else float("nan")),
     }
 
 
@@ -166,18 +188,35 @@ class _Stop(Exception):
 
 
 class _Campaign:
-    """The state of one run: its checks, counts, records and findings."""
+    """The state of one run: its checks, counts, records and findings (and, for a foreign engine, its defects)."""
 
-    def __init__(self, config: SecondConfig) -> None:
+    def __init__(self, config: SecondConfig, engine: Order2Engine | None = None) -> None:
+        from verification.second_defects import SecondClassifier
+
         self.config = config
         self.checks = config.checks()
-        self.result = SecondResult()
+        self.engine = engine
+        self.result = SecondResult(engine=engine.name if engine is not None else "gradproof")
         self.rows: list[dict[str, Any]] = []
+        self.log = DefectLog()
+        self.classifier = SecondClassifier(engine) if engine is not None else None
 
     def check(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
         """The chosen modes' rows at one point (None: the truth could not be certified)."""
+        if self.engine is not None:
+            return self.check_foreign(tree, point, v)
         rows = check_second(tree, point, v)
         return None if rows is None else [r for r in rows if r.mode in self.checks]
+
+    def check_foreign(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
+        """The foreign engine's rows; its findings classified into the defect log, a mode that raised as a row."""
+        assert self.engine is not None and self.classifier is not None
+        found = check_foreign(tree, point, v, self.engine, self.checks)
+        if found is None:
+            return None
+        self.log.extend(self.classifier.observations(tree, point, v, found))
+        raised = [_raised_row(mode, error) for mode, error in found.errors.items()]
+        return found.rows + raised
 
     def guarded(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...]) -> list[SecondRow] | None:
         try:
@@ -207,28 +246,65 @@ class _Campaign:
         result = self.result
         result.verdicts[row.verdict] += 1
         result.per_mode[(row.mode.order, row.mode.value, row.verdict)] += 1
-        self.rows.append(_record(index, tree, point, v, row))
+        self.rows.append(_record(result.engine, index, tree, point, v, row))
         if row.verdict in _WRONG:
-            repro = reproduction(tree, point, v, row.mode)
+            repro = self.reproduce(tree, point, v, row.mode)
             result.findings.append(SecondFinding(to_source(tree), point, v, row, repro))
+
+    def reproduce(self, tree: Expr, point: Sequence[float], v: Sequence[float], mode: Mode) -> str:
+        """Code reproducing ``mode`` at ``point`` with the engine under test."""
+        if self.engine is None:
+            return reproduction(tree, point, v, mode)
+        return self.engine.reproduction(tree, point, v, mode)
+
+    def defects(self) -> list[Defect]:
+        """The foreign engine's defects, each with a reproduction of its smallest expression in its mode."""
+        found = self.log.defects()
+        assert self.classifier is not None
+        for d in found:
+            key = (d.first.tree, d.first.point)
+            if d.reproduction or key not in self.classifier.reproductions or d.first.ops == ():
+                continue
+            v, mode = self.classifier.reproductions[key]
+            try:
+                d.reproduction = self.reproduce(d.first.tree, d.first.point, v, mode)
+            except Exception as exc:  # a reproduction that cannot be written is said, not fatal
+                d.reproduction = f"# no reproduction: {type(exc).__name__}: {exc}"
+        return found
+
+
+def _raised_row(mode: Mode, error: str) -> SecondRow:
+    """A mode that raised at a point: one row with verdict ``raised`` (the error is in the defects)."""
+    from verification.second_truth import Enclosure
+
+    nan = float("nan")
+    return SecondRow(mode, "engine_f64", (), nan, Enclosure(nan, nan), nan, "raised")
 
 
 _WRONG = ("bug", "exception_mismatch")
 
 
-def run_second(config: SecondConfig, write: Callable[[str, str], None] | None = None) -> SecondResult:
-    """Run the campaign; with ``write``, hand it ``records_order2.csv`` (one CSV row per judged entry) to store."""
+def run_second(
+    config: SecondConfig, write: Callable[[str, str], None] | None = None, *, engine: Order2Engine | None = None
+) -> SecondResult:
+    """Run the campaign on the built-in engine or a foreign ``engine``; with ``write``, hand it
+    ``records_order2.csv`` (one CSV row per judged entry) to store."""
     names = tuple(config.ops) if config.ops is not None else op_names()
+    if engine is not None and config.ops is None:
+        supported = engine.supported_ops()
+        names = tuple(n for n in names if n in supported)
     strategy = case_strategy(names, n_vars=config.n_vars, max_depth=config.max_depth, candidates=2 * config.points)
-    campaign = _Campaign(config)
+    campaign = _Campaign(config, engine)
     result = campaign.result
     start = time.perf_counter()
     seed = hypothesis_seed(config.seed, 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HypothesisWarning)  # the repr of a deep expression strategy
         run_cases(strategy, campaign.body, seed=seed, max_examples=config.examples, shrink=False)
-        if result.findings:
+        if result.findings and engine is None:
             result.shrunk = _shrink(strategy, seed, config, campaign.check)
+    if engine is not None:
+        result.defects = campaign.defects()
     result.records = len(campaign.rows)
     result.seconds = time.perf_counter() - start
     if write is not None:

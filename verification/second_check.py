@@ -36,7 +36,7 @@ from verification.judging import exact
 from verification.metrics import ulp
 from verification.second_truth import Enclosure, SecondTruth, combine, gradient_tree, second_truth
 
-__all__ = ["Mode", "SecondRow", "check_second", "GradientGraph"]
+__all__ = ["Mode", "SecondRow", "check_second", "GradientGraph", "judge_entry"]
 
 
 class Mode(enum.Enum):
@@ -238,11 +238,11 @@ def check_second(
         for mode in Mode:
             for k, (c, t, b) in enumerate(zip(computed[mode], truths[mode], bnds[mode])):
                 index = divmod(k, n) if mode is Mode.HESSIAN else ((k,) if mode is not Mode.JVP else ())
-                rows.append(SecondRow(mode, method, tuple(index), c, t, b, _verdict(method, c, t, b)))
+                rows.append(SecondRow(mode, method, tuple(index), c, t, b, judge_entry(method, c, t, b)))
     return rows
 
 
-def _verdict(method: str, computed: Any, truth: Enclosure, bound: Any) -> str:
+def judge_entry(method: str, computed: Any, truth: Enclosure, bound: Any) -> str:
     """``bug`` beyond ``SAFETY * bound`` of the enclosure; ``ok`` within it when the enclosure is narrower.
 
     In float64 one ULP of the result is added, as for first-order results. An
