@@ -19,10 +19,16 @@ TABLE_FILE = "mutants_order2.csv"
 DEFAULT_EXAMPLES = 40
 
 
+def _width(method: str) -> int:
+    return max(12, len(method) + 2)
+
+
 def run_order2_table(args: argparse.Namespace, targets: tuple[str, ...] | None, out: Path) -> int:
     """Run every second-order mutant of ``targets`` (all ops by default) and print the kill table."""
     from autodiff import AutodiffError, get_op
     from verification.mutants_order2 import (
+        FIRST_ORDER_METHODS,
+        GRADGRADCHECK,
         ORDER2_METHODS,
         SECOND_ORDER_METHODS,
         engine_faults,
@@ -42,17 +48,22 @@ def run_order2_table(args: argparse.Namespace, targets: tuple[str, ...] | None, 
     examples = args.examples if args.examples_given else DEFAULT_EXAMPLES
     print(f"gradproof mutate --order 2: {len(mutants)} mutants, up to {examples} expressions each -> {out}")
     short = {m: m.replace("_f64", "/64").replace("_hp", "/hp") for m in ORDER2_METHODS}
-    print(f"{'mutant':<24}" + "".join(f"{short[m]:>12}" for m in ORDER2_METHODS))
+    print(f"{'mutant':<24}" + "".join(f"{short[m]:>{_width(m)}}" for m in ORDER2_METHODS))
     with RunDir.create(out, RunKind.MUTATION, {"order": 2, "seed": args.seed, "examples": examples}) as run:
         survivors, false_alarms = [], []
         rows = []
+        kills = dict.fromkeys(ORDER2_METHODS, 0)
+        ggc_false_alarms = 0
         for mutant in mutants:
             o = run_order2_mutant(mutant, examples=examples, seed=args.seed)
             cells = [str(o.killed_at[m]) if m in o.killed_at else "-" for m in ORDER2_METHODS]
-            print(f"{o.mutant:<24}" + "".join(f"{c:>12}" for c in cells))
+            print(f"{o.mutant:<24}" + "".join(f"{c:>{_width(m)}}" for c, m in zip(cells, ORDER2_METHODS)))
+            for m in o.killed_at:
+                kills[m] += 1
+            ggc_false_alarms += o.gradgradcheck_false_alarms
             if not o.killed_by(SECOND_ORDER_METHODS):
                 survivors.append(o.mutant)
-            if o.killed_by([m for m in ORDER2_METHODS if m not in SECOND_ORDER_METHODS]):
+            if o.killed_by(FIRST_ORDER_METHODS):
                 false_alarms.append(o.mutant)
             rows.append(
                 {
@@ -62,6 +73,7 @@ def run_order2_table(args: argparse.Namespace, targets: tuple[str, ...] | None, 
                     "expressions": o.tried,
                     "seconds": round(o.seconds, 3),
                     **{m: o.killed_at.get(m, "") for m in ORDER2_METHODS},
+                    "gradgradcheck_false_alarms": o.gradgradcheck_false_alarms,
                 }
             )
         buffer = io.StringIO()
@@ -69,8 +81,14 @@ def run_order2_table(args: argparse.Namespace, targets: tuple[str, ...] | None, 
         writer.writeheader()
         writer.writerows(rows)
         run.write_text(TABLE_FILE, buffer.getvalue())
-        run.finish(Status.FINISHED, survivors=survivors, false_alarms=false_alarms)
+        run.finish(Status.FINISHED, survivors=survivors, false_alarms=false_alarms, kills=kills)
+    print(f"{'killed':<24}" + "".join(f"{kills[m]:>{_width(m)}}" for m in ORDER2_METHODS))
     print("cells: the expression (1-based) at which the method first called the mutant wrong; - never")
+    print(
+        f"{GRADGRADCHECK}: float64 Hessian vs central differences of the float64 gradient (eps 1e-6, atol 1e-5, "
+        f"rtol 1e-3); {ggc_false_alarms} entr{'y' if ggc_false_alarms == 1 else 'ies'} where the true Hessian "
+        "failed it too (its own false alarms, not kills)"
+    )
     print(f"killed by a second-order method: {len(mutants) - len(survivors)}/{len(mutants)}")
     if false_alarms:
         print(f"FALSE ALARMS (first order is right, yet the JVP check called it wrong): {', '.join(false_alarms)}")

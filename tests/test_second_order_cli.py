@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from autodiff import Value
 from gradproof.cli import main
 from tests.planting import planted
 from verification.second_campaign import SecondConfig, run_second
+from verification.second_gradgradcheck import GradGradCheck
 
 
 def _detached_sin_rule(m: Any, ans: Any, x: Any) -> tuple[Any]:
@@ -77,13 +80,20 @@ def test_second_order_mutants_are_killed_at_second_order_only(tmp_path: Path, ca
     code = main(["mutate", "--order", "2", "--ops", "mul,tanh,add", "--examples", "15", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0, text
-    assert "killed by a second-order method: 4/4" in text and "survivors: none" in text
+    assert "killed by a second-order method: 8/8" in text and "survivors: none" in text
     with open(out / "mutants_order2.csv") as fh:
         rows = {r["mutant"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == {"mul:detached", "mul:detached_x0", "mul:detached_x1", "tanh:detached"}  # add: none
+    detached = {"mul:detached", "mul:detached_x0", "mul:detached_x1", "tanh:detached"}
+    nudged = {f"{op}:nudged_{eps}" for op in ("mul", "tanh") for eps in ("1e-6", "2^-70")}
+    assert set(rows) == detached | nudged  # add: none
     for r in rows.values():
-        assert r["hessian_hp"] and r["hvp_fwd_hp"] and r["hvp_rev_f64"]
+        assert r["hessian_hp"] and r["hvp_fwd_hp"] and r["hvp_rev_hp"]
         assert not r["jvp_f64"] and not r["jvp_hp"]  # right at first order
+    # the gradgradcheck baseline sees a detached rule; a second derivative off by 1e-6 only where the
+    # expression amplifies it above its atol, by 2**-70 never
+    assert all(rows[m]["gradgradcheck"] for m in detached)
+    assert not rows["mul:nudged_1e-6"]["gradgradcheck"]
+    assert not any(rows[m]["gradgradcheck"] for m in nudged if m.endswith("2^-70"))
 
 
 def test_mutate_order_2_usage_errors(capsys: Any) -> None:
@@ -98,3 +108,27 @@ def test_a_seed_made_a_node_is_an_engine_fault_killed_at_second_order(tmp_path: 
     text = capsys.readouterr().out
     assert code == 0, text
     assert "engine:seed_node" in text and "killed by a second-order method: 1/1" in text
+
+
+def test_gradgradcheck_passes_a_right_hessian_fails_a_wrong_one_and_owns_its_false_alarms() -> None:
+    from verification.second_gradgradcheck import gradgradcheck
+
+    def gradient(p: Sequence[float]) -> tuple[float, float]:  # of x**2 * y
+        return (2 * p[0] * p[1], p[0] ** 2)
+
+    point = (0.75, -1.5)
+    right = [2 * point[1], 2 * point[0], 2 * point[0], 0.0]
+    assert gradgradcheck(gradient, right, right, point) == GradGradCheck((), ())
+    wrong = [right[0], 0.0, right[2], 1e-3]
+    found = gradgradcheck(gradient, wrong, right, point)
+    assert found is not None and found.kills == ((0, 1), (1, 1))
+    assert gradgradcheck(gradient, [r + 1e-6 for r in right], right, point) == GradGradCheck((), ())  # below atol
+
+    def steep(p: Sequence[float]) -> tuple[float]:  # d/dx sin(1e4 x): the difference with eps 1e-6 is off
+        return (1e4 * math.cos(1e4 * p[0]),)
+
+    true = [-1e8 * math.sin(1e4 * 0.3)]
+    found = gradgradcheck(steep, true, true, (0.3,))
+    assert found is not None and found.kills == ()
+    found = gradgradcheck(steep, [0.0], true, (0.3,))
+    assert found is not None and found.failing == ((0, 0),) and found.false_alarms == ((0, 0),) and not found.kills

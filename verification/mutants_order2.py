@@ -15,6 +15,12 @@ derivative. Kinds, for a rule reading the forward result ``ans`` and inputs
 * ``detached_x{j}`` -- only input ``j`` off the graph: the terms through
   ``x_j`` are missing (``mul``'s cross derivative).
 
+And, for the same ops, a second derivative slightly off while the first is
+exact: ``nudged_1e-6`` and ``nudged_2^-70`` add ``eps * (x_0 - x_0.data)``
+(a node equal to 0, derivative 1) to the first partial, so ``d2/dx0^2`` is
+off by ``eps``: 1e-6 is far above float64 rounding but below gradgradcheck's
+``atol``; 2**-70 is below float64 resolution, seen only at 50 digits.
+
 One fault of the engine's second-order sweep is an engine of its own:
 
 * ``engine:seed_node`` -- the sweep's seed 1 made as ``y / y.data``, a node
@@ -27,9 +33,12 @@ is equivalent by construction: ``add``'s constant partials and ``relu``'s
 piecewise-constant one have none.
 
 Methods, each in float64 and at 50 digits (:mod:`verification.second_check`):
-``hessian``, ``hvp_rev``, ``hvp_fwd`` (second order) and ``jvp`` (first
-order, forward mode, which must *not* kill: these mutants are right at first
-order, and a kill there would be a false alarm).
+``hessian``, ``hvp_rev``, ``hvp_fwd`` (second order, certified) and ``jvp``
+(first order, forward mode, which must *not* kill: these mutants are right at
+first order, and a kill there would be a false alarm); and the baseline
+``gradgradcheck`` (:mod:`verification.second_gradgradcheck`: the float64
+Hessian against central differences of the float64 gradient, PyTorch's
+tolerances), whose own false alarms are counted and never kills.
 """
 
 from __future__ import annotations
@@ -41,10 +50,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff import Op, Value, ValueBackend, all_ops, get_op, gradients, sympy_backend
+from verification.engines import BuiltinEngine
 from verification.expr import Apply, Expr, walk
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
 from verification.mutants import Mutant
-from verification.second_check import GradientGraph, Mode, check_second
+from verification.second_check import GradientGraph, Mode, SecondRow, check_second
+from verification.second_gradgradcheck import gradgradcheck
 from verification.second_truth import off_jumps
 from verification.strategies import classify_point
 
@@ -53,19 +64,30 @@ __all__ = [
     "engine_faults",
     "ORDER2_METHODS",
     "SECOND_ORDER_METHODS",
+    "FIRST_ORDER_METHODS",
+    "GRADGRADCHECK",
     "second_order_mutants",
     "Order2Outcome",
     "run_order2_mutant",
     "COMPANIONS",
 ]
 
-ORDER2_METHODS: tuple[str, ...] = tuple(
-    f"{mode.value}_{prec}" for mode in (Mode.HESSIAN, Mode.HVP_REV, Mode.HVP_FWD, Mode.JVP) for prec in ("f64", "hp")
+GRADGRADCHECK = "gradgradcheck"
+ORDER2_METHODS: tuple[str, ...] = (
+    *(
+        f"{mode.value}_{prec}"
+        for mode in (Mode.HESSIAN, Mode.HVP_REV, Mode.HVP_FWD, Mode.JVP)
+        for prec in ("f64", "hp")
+    ),
+    GRADGRADCHECK,
 )
-"""Detection methods of the order-2 table: mode and precision."""
+"""Detection methods of the order-2 table: mode and precision, and the gradgradcheck baseline."""
 
-SECOND_ORDER_METHODS: tuple[str, ...] = tuple(m for m in ORDER2_METHODS if not m.startswith("jvp"))
-"""The methods that must kill every mutant (the JVP ones must not: first order is right)."""
+SECOND_ORDER_METHODS: tuple[str, ...] = tuple(m for m in ORDER2_METHODS if not m.startswith(("jvp", GRADGRADCHECK)))
+"""The certified methods that must kill every mutant."""
+
+FIRST_ORDER_METHODS: tuple[str, ...] = tuple(m for m in ORDER2_METHODS if m.startswith("jvp"))
+"""The forward-mode (first-order) methods, which must kill none: these mutants are right at first order."""
 
 COMPANIONS: tuple[str, ...] = ("add", "mul", "exp")
 _WRONG = ("bug", "exception_mismatch")
@@ -84,6 +106,24 @@ def _detaching(rule: Callable[..., tuple[Any, ...]], ans_off: bool, inputs_off: 
             return rule(m, ans, *args)
         xs = [_off(a) if i in inputs_off else a for i, a in enumerate(args)]
         return rule(m, _off(ans) if ans_off else ans, *xs)
+
+    return mutated
+
+
+NUDGES: dict[str, float] = {"nudged_1e-6": 1e-6, "nudged_2^-70": 2.0**-70}
+"""Second-derivative errors planted by the ``nudged`` mutants, by kind."""
+
+
+def _nudging(rule: Callable[..., tuple[Any, ...]], eps: float) -> Callable[..., Any]:
+    """``rule`` whose first partial, run on Values, gains ``eps * (x0 - x0.data)``: the same number, a derivative
+    ``eps`` larger."""
+
+    def mutated(m: Any, ans: Any, *args: Any) -> tuple[Any, ...]:
+        out = rule(m, ans, *args)
+        x = args[0]
+        if not isinstance(m, ValueBackend) or not isinstance(x, Value):
+            return out
+        return (out[0] + (x - x.data) * eps, *out[1:])
 
     return mutated
 
@@ -128,6 +168,10 @@ def second_order_mutants(ops: Sequence[Op] | None = None) -> list[Mutant]:
             for j, read in enumerate(reads_x):
                 if read:
                     add(f"detached_x{j}", False, frozenset({j}))
+        for kind, eps in NUDGES.items():
+            out.append(
+                Mutant(f"{op.name}:{kind}", op.name, kind, None, op.with_rule(_nudging(op.grad, eps), name=op.name))
+            )
     return out
 
 
@@ -156,6 +200,8 @@ class Order2Outcome:
     killed_at: dict[str, int] = field(default_factory=dict)
     tried: int = 0
     seconds: float = 0.0
+    gradgradcheck_false_alarms: int = 0
+    """Entries where the true Hessian itself failed gradgradcheck (the difference was off): never kills."""
 
     def killed_by(self, methods: Sequence[str]) -> list[str]:
         """The given methods that killed it."""
@@ -188,9 +234,11 @@ def run_order2_mutant(mutant: Mutant, *, examples: int = 40, seed: int = 0) -> O
     resolve = mutant.resolver(get_op)
     graph = ENGINE_FAULTS[mutant.fault] if mutant.fault is not None else None
     target = "mul" if mutant.fault is not None else mutant.target
+    first_order = BuiltinEngine(resolve=resolve)
+    wanted = (*SECOND_ORDER_METHODS, GRADGRADCHECK)
     start = time.perf_counter()
     for index, (tree, cands) in enumerate(_cases(target, examples, seed), start=1):
-        if all(m in outcome.killed_at for m in SECOND_ORDER_METHODS):
+        if all(m in outcome.killed_at for m in wanted) or _quiet(outcome, index):
             break
         outcome.tried = index
         point = next((p for p in cands if classify_point(tree, p) is None), None)
@@ -207,5 +255,39 @@ def run_order2_mutant(mutant: Mutant, *, examples: int = 40, seed: int = 0) -> O
             method = f"{row.mode.value}_{'f64' if row.method == 'engine_f64' else 'hp'}"
             if row.verdict in _WRONG and method not in outcome.killed_at:
                 outcome.killed_at[method] = index
+        if rows and GRADGRADCHECK not in outcome.killed_at:
+            _gradgradcheck(outcome, index, tree, point, rows, first_order)
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+PATIENCE = 10
+"""Expressions a mutant runs past its last new kill before the methods that have not killed it are given up."""
+
+
+def _quiet(outcome: Order2Outcome, index: int) -> bool:
+    """Whether ``PATIENCE`` expressions passed since the last new kill (after some method killed it)."""
+    return bool(outcome.killed_at) and index - max(outcome.killed_at.values()) > PATIENCE
+
+
+def _gradgradcheck(
+    outcome: Order2Outcome,
+    index: int,
+    tree: Expr,
+    point: tuple[float, ...],
+    rows: Sequence[SecondRow],
+    engine: BuiltinEngine,
+) -> None:
+    """The baseline at one point: the mutant engine's float64 Hessian against differences of its gradient."""
+    hess = [r for r in rows if r.mode is Mode.HESSIAN and r.method == "engine_f64"]
+
+    def gradient(at: Sequence[float]) -> Sequence[float] | None:
+        found = engine.evaluate(tree, at)
+        return found.grads if found.ok else None
+
+    found = gradgradcheck(gradient, [r.computed for r in hess], [r.truth.mid for r in hess], point)
+    if found is None:
+        return
+    outcome.gradgradcheck_false_alarms += len(found.false_alarms)
+    if found.kills:
+        outcome.killed_at[GRADGRADCHECK] = index

@@ -33,9 +33,9 @@ from typing import Any
 from hypothesis.errors import HypothesisWarning
 
 from autodiff import AutodiffError, get_op, op_names
+from verification.defects import Defect, DefectLog
 from verification.expr import Expr, ops_in, to_source
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
-from verification.defects import Defect, DefectLog
 from verification.metrics import bits_of_error, ulp_distance
 from verification.second_check import Mode, SecondRow, check_second
 from verification.second_foreign import Order2Engine, check_foreign

@@ -36,7 +36,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from autodiff import get_op
 from verification.bounds import SAFETY
@@ -152,7 +151,9 @@ class SecondClassifier:
 
     # --- classifying --------------------------------------------------------------------
 
-    def observations(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], check: ForeignCheck) -> list[Observation]:
+    def observations(
+        self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], check: ForeignCheck
+    ) -> list[Observation]:
         """One observation per finding of ``check`` (rows outside their bound, modes that raised)."""
         out: list[Observation] = []
         by_mode: dict[Mode, list[SecondRow]] = {}
@@ -194,15 +195,27 @@ class SecondClassifier:
         plain = ordinary(point, [truth])
         if not math.isfinite(computed):
             severity = Severity.BROKEN if ordinary(point, [truth], failure=True) else Severity.FRAGILE
-            return self._observe(severity, ops_in(tree), Form.GRAPH, f"non-number ({mode.value})", tree, point, v, mode,
-                                 where, computed, truth)
+            return self._observe(
+                severity,
+                ops_in(tree),
+                Form.GRAPH,
+                f"non-number ({mode.value})",
+                tree,
+                point,
+                v,
+                mode,
+                where,
+                computed,
+                truth,
+            )
         k = row.index[0] * len(point) + row.index[1] if mode is Mode.HESSIAN else (row.index[0] if row.index else 0)
         allowed = SAFETY * Fraction(float(row.bound)) + Fraction(ulp(computed))
         if jet is not None and abs(Fraction(computed) - jet[k]) > allowed:
             severity = Severity.WRONG if plain else Severity.FRAGILE
             detail = f"{where}; the engine's own local derivatives combined by the chain rule give {float(jet[k])!r}"
-            return self._observe(severity, ops_in(tree), Form.GRAPH, ASPECTS[mode], tree, point, v, mode, detail,
-                                 computed, truth)
+            return self._observe(
+                severity, ops_in(tree), Form.GRAPH, ASPECTS[mode], tree, point, v, mode, detail, computed, truth
+            )
         judged = [loc for loc in locals_.values() if loc is not None and loc.severity is not None]
         if judged:
             worst = min(judged, key=lambda loc: (SEVERITY_ORDER[loc.severity or Severity.MISSING], -loc.ulps))
@@ -210,13 +223,27 @@ class SecondClassifier:
             shape = tuple(_depends(a) for a in worst.node.args)
             detail = f"{worst.detail}; found as {where}"
             assert worst.severity is not None
-            return self._observe(worst.severity, (op.name,), form_of(op, shape), ASPECTS[mode], worst.tree,
-                                 worst.inputs, _unit(len(worst.inputs), 0), mode, detail, computed, truth,
-                                 context=tree, ulps=worst.ulps)
-        detail = (f"{where}; every op alone is within a careful formula's error, their combination loses more "
-                  "than the bound")
-        return self._observe(Severity.INACCURATE, ops_in(tree), Form.GRAPH, ASPECTS[mode], tree, point, v, mode,
-                             detail, computed, truth)
+            return self._observe(
+                worst.severity,
+                (op.name,),
+                form_of(op, shape),
+                ASPECTS[mode],
+                worst.tree,
+                worst.inputs,
+                _unit(len(worst.inputs), 0),
+                mode,
+                detail,
+                computed,
+                truth,
+                context=tree,
+                ulps=worst.ulps,
+            )
+        detail = (
+            f"{where}; every op alone is within a careful formula's error, their combination loses more than the bound"
+        )
+        return self._observe(
+            Severity.INACCURATE, ops_in(tree), Form.GRAPH, ASPECTS[mode], tree, point, v, mode, detail, computed, truth
+        )
 
     def _observe(
         self,
@@ -254,7 +281,9 @@ class SecondClassifier:
             blamed=None,
         )
 
-    def _raised(self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], mode: Mode, error: str) -> Observation:
+    def _raised(
+        self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], mode: Mode, error: str
+    ) -> Observation:
         """A mode that raised: ``missing`` for the op that refuses it alone, else broken (fragile at extreme inputs)."""
         values = self.engine.values(tree, point)
         for node in (n for n in dict.fromkeys(walk(tree)) if isinstance(n, Apply) and _depends(n)):
@@ -267,12 +296,33 @@ class SecondClassifier:
                 op = get_op(node.op)
                 detail = f"{op.name} has no {mode.value}: {self._refused[key].splitlines()[0][:160]}"
                 form = form_of(op, tuple(_depends(a) for a in node.args))
-                return self._observe(Severity.MISSING, (op.name,), form, ASPECTS[mode], alone, inputs,
-                                     _unit(len(inputs), 0), mode, detail, math.nan, math.nan)
+                return self._observe(
+                    Severity.MISSING,
+                    (op.name,),
+                    form,
+                    ASPECTS[mode],
+                    alone,
+                    inputs,
+                    _unit(len(inputs), 0),
+                    mode,
+                    detail,
+                    math.nan,
+                    math.nan,
+                )
         severity = Severity.BROKEN if ordinary(point, [], failure=True) else Severity.FRAGILE
-        return self._observe(severity, ops_in(tree), Form.GRAPH, f"raises ({mode.value})", tree, point, v, mode,
-                             f"{mode.value} of {to_source(tree)} raised {error.splitlines()[0][:200]}", math.nan,
-                             math.nan)
+        return self._observe(
+            severity,
+            ops_in(tree),
+            Form.GRAPH,
+            f"raises ({mode.value})",
+            tree,
+            point,
+            v,
+            mode,
+            f"{mode.value} of {to_source(tree)} raised {error.splitlines()[0][:200]}",
+            math.nan,
+            math.nan,
+        )
 
 
 def _judge_alone(

@@ -18,15 +18,15 @@ from typing import Any
 
 from autodiff import get_op
 from verification.expr import Apply, Const, Expr, Var, ops_in
-from verification.forms import assignments
 from verification.foreign import EVAL_TIMEOUT
+from verification.forms import assignments
 from verification.second_check import Mode
-from verification.timeout import Timeout, time_limit
+from verification.second_foreign import FrameworkOrder2, Run
 
 __all__ = ["TorchOrder2"]
 
 
-class TorchOrder2:
+class TorchOrder2(FrameworkOrder2):
     """The order-2 adapter of a first-order torch engine (:class:`verification.foreign.TorchEngine`)."""
 
     name = "torch"
@@ -35,12 +35,8 @@ class TorchOrder2:
         import torch
         import torch.func
 
-        self.first = first
+        super().__init__(first, timeout=timeout)
         self.torch = torch
-        self.timeout = timeout
-
-    def supported_ops(self) -> frozenset[str]:
-        return frozenset(self.first.supported_ops())
 
     # --- building the function ----------------------------------------------------
 
@@ -71,32 +67,13 @@ class TorchOrder2:
 
     # --- the modes ------------------------------------------------------------------
 
-    def second(
-        self, tree: Expr, point: Sequence[float], v: Sequence[float], modes: frozenset[Mode]
-    ) -> dict[Mode, list[float] | str]:
-        out: dict[Mode, list[float] | str] = {}
-        runs: dict[Mode, Callable[[Expr, Sequence[float], Sequence[float]], list[float]]] = {
+    def runs(self) -> dict[Mode, Run]:
+        return {
             Mode.HESSIAN: self._hessian,
             Mode.HVP_REV: self._hvp_rev,
             Mode.HVP_FWD: self._hvp_fwd,
             Mode.JVP: self._jvp,
         }
-        for mode in Mode:
-            if mode in modes:
-                out[mode] = self._guarded(runs[mode], tree, point, v)
-        return out
-
-    def _guarded(self, run: Callable[..., list[float]], *args: Any) -> list[float] | str:
-        limit: Timeout | None = None
-        try:
-            with time_limit(self.timeout) as limit:
-                return run(*args)
-        except Timeout as exc:
-            if not exc.raised_by(limit):
-                raise  # an outer limit
-            return f"TimeLimit: no answer within {self.timeout:g} s"
-        except Exception as exc:  # what torch raises is an outcome to record
-            return f"{type(exc).__name__}: {str(exc).strip()}"
 
     def _grads(self, tree: Expr, point: Sequence[float]) -> tuple[list[Any], list[Any]]:
         xs = self._tensors(point, grad=True)
@@ -145,10 +122,6 @@ class TorchOrder2:
         with self.torch.no_grad():
             self.build(tree, self._tensors(point), memo)
         return {node: float(t.item()) for node, t in memo.items()}
-
-    def gradient(self, tree: Expr, point: Sequence[float]) -> tuple[float, ...] | None:
-        found = self.first.evaluate(tree, point)
-        return None if not found.ok or found.grads is None else tuple(float(g) for g in found.grads)
 
     # --- reproductions ----------------------------------------------------------------------
 
