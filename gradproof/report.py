@@ -44,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reports.build import build_report
+    from reports.order2 import build_order2_report, is_order2_run
+
+    if any(is_order2_run(r) for r in args.run_dir):  # gradproof verify --order 2: tables per order and mode
+        if len(args.run_dir) > 1 or args.against is not None:
+            raise ReportError("an order-2 run is reported alone (no --against, no other RUN_DIR)")
+        print(build_order2_report(args.run_dir[0], args.out, args.format).summary)
+        return 0
 
     if len(args.run_dir) > 1:
         from reports.engines import build_engines_report

@@ -69,8 +69,7 @@ def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | 
     }
     with RunDir.create(out, RunKind.ORDER2, meta) as run:
         result = run_second(config, run.write_text, engine=foreign)
-        if foreign is not None:
-            run.write_json(FINDINGS_FILE, _findings_json(result))
+        run.write_json(FINDINGS_FILE, _findings_json(result))
         run.finish(Status.FINISHED, seconds=round(result.seconds, 3), verdicts=dict(result.verdicts))
     if foreign is not None:
         return _foreign_summary(result, out, strict=args.strict)
@@ -78,7 +77,7 @@ def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | 
 
 
 def _findings_json(result: SecondResult) -> dict[str, object]:
-    """findings.json of an order-2 run: the wrong entries (first 200) and the defects."""
+    """findings.json of an order-2 run: the wrong entries (first 200) and the defects (foreign engines)."""
     findings = [
         {
             "expression": f.expression,
