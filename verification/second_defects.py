@@ -34,21 +34,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 from autodiff import get_op
 from verification.bounds import SAFETY
 from verification.defect_kinds import SEVERITY_ORDER, Form, Severity
 from verification.defects import Observation
-from verification.expr import Apply, Const, Expr, Var, ops_in, to_source, walk
+from verification.expr import Apply, Expr, ops_in, to_source, walk
 from verification.forms import form_of
-from verification.localjudge import classify_error, ordinary
+from verification.localjudge import ordinary
 from verification.metrics import bits_of_error, ulp, ulp_distance
 from verification.probe import is_refusal
 from verification.second_check import Mode, SecondRow
 from verification.second_foreign import ForeignCheck, Order2Engine
-from verification.second_truth import second_truth
+from verification.second_local import Local, alone, depends, judge_alone, recompose, unit
 
 __all__ = ["ASPECTS", "SecondClassifier", "is_mode_refusal"]
 
@@ -68,43 +67,6 @@ def is_mode_refusal(error: str) -> bool:
     return is_refusal(error) or any(word in error.lower() for word in _REFUSED)
 
 
-@dataclass(frozen=True)
-class Local:
-    """One op application run alone by the engine: its partials by one mode, judged against its own truth."""
-
-    node: Apply
-    tree: Apply  # the op alone, over variables for the node's non-constant operands
-    inputs: tuple[float, ...]
-    value: float
-    grads: tuple[float, ...]
-    hess: tuple[tuple[float, ...], ...]
-    severity: Severity | None
-    detail: str
-    ulps: float
-
-
-def _depends(node: Expr) -> bool:
-    return any(isinstance(n, Var) for n in walk(node))
-
-
-def _alone(node: Apply, values: dict[Expr, float], point: Sequence[float]) -> tuple[Apply, tuple[float, ...]]:
-    """The op of ``node`` alone: variables for its operands that depend on the inputs, at the engine's values."""
-    args: list[Expr] = []
-    inputs: list[float] = []
-    for a in node.args:
-        x = point[a.index] if isinstance(a, Var) else (a.value if isinstance(a, Const) else values[a])
-        if _depends(a):
-            args.append(Var(len(inputs)))
-            inputs.append(float(x))
-        else:
-            args.append(Const(float(x)))
-    return Apply(node.op, tuple(args), node.params), tuple(inputs)
-
-
-def _unit(n: int, k: int) -> tuple[float, ...]:
-    return tuple(1.0 if i == k else 0.0 for i in range(n))
-
-
 class SecondClassifier:
     """Turns one foreign engine's second-order findings into observations (see the module doc)."""
 
@@ -119,7 +81,7 @@ class SecondClassifier:
         """Gradient row then Hessian rows of the op alone, by ``mode`` (None: the engine failed)."""
         n = len(inputs)
         if mode is Mode.JVP:
-            cols = [self.engine.second(tree, inputs, _unit(n, k), frozenset({mode}))[mode] for k in range(n)]
+            cols = [self.engine.second(tree, inputs, unit(n, k), frozenset({mode}))[mode] for k in range(n)]
             if any(isinstance(c, str) for c in cols):
                 return None
             return (tuple(float(c[0]) for c in cols if not isinstance(c, str)),)
@@ -127,18 +89,18 @@ class SecondClassifier:
         if grads is None:
             return None
         if mode is Mode.HESSIAN:
-            flat = self.engine.second(tree, inputs, _unit(n, 0), frozenset({mode}))[mode]
+            flat = self.engine.second(tree, inputs, unit(n, 0), frozenset({mode}))[mode]
             if isinstance(flat, str):
                 return None
             return (grads, *(tuple(flat[i * n : (i + 1) * n]) for i in range(n)))
-        cols = [self.engine.second(tree, inputs, _unit(n, k), frozenset({mode}))[mode] for k in range(n)]
+        cols = [self.engine.second(tree, inputs, unit(n, k), frozenset({mode}))[mode] for k in range(n)]
         if any(isinstance(c, str) for c in cols):
             return None
         return (grads, *(tuple(float(c[i]) for c in cols if not isinstance(c, str)) for i in range(n)))
 
     def local(self, node: Apply, values: dict[Expr, float], point: Sequence[float], mode: Mode) -> Local | None:
         """``node``'s op alone by ``mode``, judged (None when the engine fails on it or there is no variable)."""
-        tree, inputs = _alone(node, values, point)
+        tree, inputs = alone(node, values, point)
         if not inputs:
             return None
         found = self._partials(tree, inputs, mode)
@@ -146,7 +108,7 @@ class SecondClassifier:
             return None
         grads = found[0]
         hess = found[1:] if mode is not Mode.JVP else tuple((0.0,) * len(inputs) for _ in inputs)
-        severity, detail, ulps = _judge_alone(tree, inputs, grads, hess if mode is not Mode.JVP else None)
+        severity, detail, ulps = judge_alone(tree, inputs, grads, hess if mode is not Mode.JVP else None)
         return Local(node, tree, inputs, values[node], grads, hess, severity, detail, ulps)
 
     # --- classifying --------------------------------------------------------------------
@@ -170,9 +132,9 @@ class SecondClassifier:
         self, tree: Expr, point: tuple[float, ...], v: tuple[float, ...], mode: Mode, rows: list[SecondRow]
     ) -> list[Observation]:
         values = self.engine.values(tree, point)
-        nodes = [n for n in dict.fromkeys(walk(tree)) if isinstance(n, Apply) and _depends(n)]
+        nodes = [n for n in dict.fromkeys(walk(tree)) if isinstance(n, Apply) and depends(n)]
         locals_ = {n: self.local(n, values, point, mode) for n in nodes}
-        jet = _recompose(tree, point, v, mode, {n: loc for n, loc in locals_.items() if loc is not None})
+        jet = recompose(tree, point, v, mode, {n: loc for n, loc in locals_.items() if loc is not None})
         out = []
         for row in rows:
             obs = self._finding(tree, point, v, mode, row, locals_, jet)
@@ -220,7 +182,7 @@ class SecondClassifier:
         if judged:
             worst = min(judged, key=lambda loc: (SEVERITY_ORDER[loc.severity or Severity.MISSING], -loc.ulps))
             op = get_op(worst.node.op)
-            shape = tuple(_depends(a) for a in worst.node.args)
+            shape = tuple(depends(a) for a in worst.node.args)
             detail = f"{worst.detail}; found as {where}"
             assert worst.severity is not None
             return self._observe(
@@ -230,7 +192,7 @@ class SecondClassifier:
                 ASPECTS[mode],
                 worst.tree,
                 worst.inputs,
-                _unit(len(worst.inputs), 0),
+                unit(len(worst.inputs), 0),
                 mode,
                 detail,
                 computed,
@@ -286,24 +248,24 @@ class SecondClassifier:
     ) -> Observation:
         """A mode that raised: ``missing`` for the op that refuses it alone, else broken (fragile at extreme inputs)."""
         values = self.engine.values(tree, point)
-        for node in (n for n in dict.fromkeys(walk(tree)) if isinstance(n, Apply) and _depends(n)):
-            alone, inputs = _alone(node, values, point)
+        for node in (n for n in dict.fromkeys(walk(tree)) if isinstance(n, Apply) and depends(n)):
+            single, inputs = alone(node, values, point)
             key = (node.op, mode)
             if key not in self._refused:
-                got = self.engine.second(alone, inputs, _unit(len(inputs), 0), frozenset({mode}))[mode]
+                got = self.engine.second(single, inputs, unit(len(inputs), 0), frozenset({mode}))[mode]
                 self._refused[key] = got if isinstance(got, str) and is_mode_refusal(got) else ""
             if self._refused[key]:
                 op = get_op(node.op)
                 detail = f"{op.name} has no {mode.value}: {self._refused[key].splitlines()[0][:160]}"
-                form = form_of(op, tuple(_depends(a) for a in node.args))
+                form = form_of(op, tuple(depends(a) for a in node.args))
                 return self._observe(
                     Severity.MISSING,
                     (op.name,),
                     form,
                     ASPECTS[mode],
-                    alone,
+                    single,
                     inputs,
-                    _unit(len(inputs), 0),
+                    unit(len(inputs), 0),
                     mode,
                     detail,
                     math.nan,
@@ -323,86 +285,3 @@ class SecondClassifier:
             math.nan,
             math.nan,
         )
-
-
-def _judge_alone(
-    tree: Apply, inputs: tuple[float, ...], grads: Sequence[float], hess: Sequence[Sequence[float]] | None
-) -> tuple[Severity | None, str, float]:
-    """The worst local partial against the op's certified first and second derivatives (None: nothing off)."""
-    n = len(inputs)
-    truth = second_truth(tree, n)
-    enc = truth.enclose(inputs)
-    if enc is None:
-        return None, "", 0.0
-    entries: list[tuple[str, float, float]] = [(f"d/dx{i}", g, float(enc[1 + i].mid)) for i, g in enumerate(grads)]
-    if hess is not None:
-        full = truth.hessian(enc)
-        entries += [(f"d2/dx{i}dx{j}", hess[i][j], float(full[i][j].mid)) for i in range(n) for j in range(n)]
-    truths = [t for _, _, t in entries]
-    plain, plain_fail = ordinary(inputs, truths), ordinary(inputs, truths, failure=True)
-    worst: tuple[Severity | None, str, float] = (None, "", 0.0)
-    for name, got, want in entries:
-        severity = classify_error(got, want, is_ordinary=plain, fails_ordinary=plain_fail)
-        if severity is None:
-            continue
-        u = ulp_distance(got, want)
-        if worst[0] is None or (SEVERITY_ORDER[severity], -u) < (SEVERITY_ORDER[worst[0]], -worst[2]):
-            op = to_source(tree)
-            worst = (severity, f"{op} at {list(inputs)}: local {name} {got!r}, true {want!r}", u)
-    return worst
-
-
-def _recompose(
-    tree: Expr, point: Sequence[float], v: Sequence[float], mode: Mode, locals_: dict[Apply, Local]
-) -> list[Fraction] | None:
-    """The mode's entries from the engine's local derivatives, combined by the chain rule exactly (None: a gap)."""
-    n = len(point)
-    jets: dict[Expr, tuple[list[Fraction], list[list[Fraction]]]] = {}
-    zero = Fraction(0)
-
-    def jet(node: Expr) -> tuple[list[Fraction], list[list[Fraction]]] | None:
-        if node in jets:
-            return jets[node]
-        if isinstance(node, Var) or not _depends(node):
-            g = [Fraction(1) if isinstance(node, Var) and i == node.index else zero for i in range(n)]
-            jets[node] = (g, [[zero] * n for _ in range(n)])
-            return jets[node]
-        assert isinstance(node, Apply)
-        loc = locals_.get(node)
-        if loc is None or not all(math.isfinite(x) for x in (*loc.grads, *(h for r in loc.hess for h in r))):
-            return None
-        parts = [jet(a) for a in node.args if _depends(a)]
-        if any(p is None for p in parts):
-            return None
-        found = _combine(loc, [p for p in parts if p is not None], n)
-        jets[node] = found
-        return found
-
-    top = jet(tree)
-    if top is None:
-        return None
-    g, h = top
-    vs = [Fraction(c) for c in v]
-    if mode is Mode.HESSIAN:
-        return [h[i][j] for i in range(n) for j in range(n)]
-    if mode is Mode.JVP:
-        return [sum((gi * c for gi, c in zip(g, vs)), zero)]
-    return [sum((h[i][j] * vs[j] for j in range(n)), zero) for i in range(n)]
-
-
-def _combine(
-    loc: Local, parts: list[tuple[list[Fraction], list[list[Fraction]]]], n: int
-) -> tuple[list[Fraction], list[list[Fraction]]]:
-    """``g = sum_j p_j g_j`` and ``H = sum_j p_j H_j + sum_jk q_jk g_j g_k^T`` in exact arithmetic."""
-    p = [Fraction(x) for x in loc.grads]
-    q = [[Fraction(x) for x in row] for row in loc.hess]
-    g = [sum((p[j] * parts[j][0][i] for j in range(len(parts))), Fraction(0)) for i in range(n)]
-    h = [[Fraction(0)] * n for _ in range(n)]
-    for a in range(n):
-        for b in range(n):
-            total = sum((p[j] * parts[j][1][a][b] for j in range(len(parts))), Fraction(0))
-            for j, (gj, _) in enumerate(parts):
-                for k, (gk, _) in enumerate(parts):
-                    total += q[j][k] * gj[a] * gk[b]
-            h[a][b] = total
-    return g, h

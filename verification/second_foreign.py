@@ -18,17 +18,15 @@ backward nor forward mode gets a one-line refusal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
 from verification.errors import UsageError
 from verification.expr import Expr
-from verification.foreign import EVAL_TIMEOUT
 from verification.second_check import Mode, SecondRow, check_second, judge_entry
-from verification.timeout import Timeout, time_limit
 
-__all__ = ["Order2Engine", "FrameworkOrder2", "ForeignCheck", "check_foreign", "order2_engine", "mode_of"]
+__all__ = ["Order2Engine", "ForeignCheck", "check_foreign", "order2_engine", "mode_of"]
 
 
 class Order2Engine(Protocol):
@@ -57,49 +55,6 @@ class Order2Engine(Protocol):
     def reproduction(self, tree: Expr, point: Sequence[float], v: Sequence[float], mode: Mode) -> str:
         """The engine's own code printing its result for ``mode`` at ``point``."""
         ...
-
-
-Run = Callable[[Expr, Sequence[float], Sequence[float]], list[float]]
-
-
-class FrameworkOrder2:
-    """Base of the framework adapters: one method per mode, each run under a time limit, errors as outcomes."""
-
-    name = ""
-
-    def __init__(self, first: Any, *, timeout: float = EVAL_TIMEOUT) -> None:
-        self.first = first
-        self.timeout = timeout
-
-    def supported_ops(self) -> frozenset[str]:
-        return frozenset(self.first.supported_ops())
-
-    def runs(self) -> dict[Mode, Run]:
-        """The framework's computation of each mode (float64 results, flat)."""
-        raise NotImplementedError
-
-    def second(
-        self, tree: Expr, point: Sequence[float], v: Sequence[float], modes: frozenset[Mode]
-    ) -> dict[Mode, list[float] | str]:
-        runs = self.runs()
-        return {mode: self._guarded(runs[mode], tree, point, v) for mode in Mode if mode in modes}
-
-    def _guarded(self, run: Run, tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[float] | str:
-        limit: Timeout | None = None
-        try:
-            with time_limit(self.timeout) as limit:
-                return run(tree, point, v)
-        except Timeout as exc:
-            if not exc.raised_by(limit):
-                raise  # an outer limit
-            return f"TimeLimit: no answer within {self.timeout:g} s"
-        except Exception as exc:  # what the framework raises is an outcome to record
-            return f"{type(exc).__name__}: {str(exc).strip()}"
-
-    def gradient(self, tree: Expr, point: Sequence[float]) -> tuple[float, ...] | None:
-        """The first-order engine's gradient (reverse mode), None when it fails."""
-        found = self.first.evaluate(tree, point)
-        return None if not found.ok or found.grads is None else tuple(float(g) for g in found.grads)
 
 
 class ForeignCheck:
@@ -136,11 +91,10 @@ def check_foreign(
         if isinstance(got, str):
             errors[mode] = got
     for row in base:
-        got = computed.get(row.mode)
-        if row.method != "engine_f64" or got is None or isinstance(got, str):
+        found = computed.get(row.mode)
+        if row.method != "engine_f64" or found is None or isinstance(found, str):
             continue
-        k = _flat_index(row, len(point))
-        c = got[k]
+        c = found[_flat_index(row, len(point))]
         rows.append(replace(row, computed=c, verdict=judge_entry("engine_f64", c, row.truth, row.bound)))
     return ForeignCheck(rows, errors)
 

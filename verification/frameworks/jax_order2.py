@@ -17,7 +17,7 @@ from typing import Any
 from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.forms import assignments
 from verification.second_check import Mode
-from verification.second_foreign import FrameworkOrder2, Run
+from verification.second_framework import FrameworkOrder2, Run
 
 __all__ = ["JaxOrder2"]
 

@@ -21,7 +21,7 @@ from verification.expr import Apply, Const, Expr, Var, ops_in
 from verification.foreign import EVAL_TIMEOUT
 from verification.forms import assignments
 from verification.second_check import Mode
-from verification.second_foreign import FrameworkOrder2, Run
+from verification.second_framework import FrameworkOrder2, Run
 
 __all__ = ["TorchOrder2"]
 
@@ -36,7 +36,7 @@ class TorchOrder2(FrameworkOrder2):
         import torch.func
 
         super().__init__(first, timeout=timeout)
-        self.torch = torch
+        self.torch: Any = torch
 
     # --- building the function ----------------------------------------------------
 
