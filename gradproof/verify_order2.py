@@ -4,7 +4,8 @@ On the built-in engine: exit status 0 when every judged entry is right and
 something was judged, 1 when an entry is wrong, a method raised, or nothing
 could be judged. On a foreign engine (torch, jax) findings are classified
 into defects as at first order: exit 1 on a ``wrong`` or ``broken`` defect
-(``--strict``: also ``inaccurate`` or ``fragile``) or when nothing was judged.
+(``--strict``: also ``inaccurate`` or ``fragile``), a finding no cause could be
+given for, or when nothing was judged.
 An engine without second-order support is refused with one line (exit 2).
 """
 
@@ -116,14 +117,19 @@ def _foreign_summary(result: SecondResult, out: Path, *, strict: bool) -> int:
     for err in result.errors[:5]:
         print(f"  raised: {err}")
     print(format_defects(result.defects))
+    for text in result.unexplained[:5]:
+        print(f"  unexplained: {text}")
+    if result.unexplained:
+        print(f"{len(result.unexplained)} finding(s) no cause could be given for: the run fails")
     print(f"records: {out / 'records_order2.csv'}; defects: {out / FINDINGS_FILE}")
     if result.judged == 0:
         print("NOTHING JUDGED: no verdict")
         return 1
     status = exit_status(result.defects, strict=strict)
-    if status == 0 and not result.errors:
+    failed = bool(result.errors or result.unexplained)
+    if status == 0 and not failed:
         print("no wrong or broken second-order or forward-mode defect found")
-    return max(status, 1 if result.errors else 0)
+    return max(status, 1 if failed else 0)
 
 
 def _summary(result: SecondResult, out: Path) -> int:

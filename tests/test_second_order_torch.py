@@ -170,3 +170,20 @@ def test_jax_runs_through_the_same_campaign() -> None:
     exec(engine.reproduction(tree, (0.3, 0.8), (1.0, -0.5), Mode.HVP_FWD), {"print": printed.append})
     hv = [float(h) for h in printed[0]]
     assert hv == engine.second(tree, (0.3, 0.8), (1.0, -0.5), ALL)[Mode.HVP_FWD]
+
+
+class NoLocalGradient(DoubledCrossTerm):
+    """The graph fault above, on an engine whose first-order gradient of an op alone fails: no cause can be shown."""
+
+    def gradient(self, tree: Expr, point: Sequence[float]) -> tuple[float, ...] | None:
+        return None
+
+
+def test_a_finding_no_cause_can_be_given_for_is_unexplained_not_inaccurate(first: Any) -> None:
+    engine = NoLocalGradient(first)
+    tree = Apply("mul", (Apply("exp", (Var(0),)), Apply("sin", (Var(1),))))
+    found = check_foreign(tree, (0.5, 0.7), (1.0, 0.0), engine, ALL)
+    assert found is not None
+    classifier = SecondClassifier(engine)
+    assert classifier.observations(tree, (0.5, 0.7), (1.0, 0.0), found) == []
+    assert len(classifier.unexplained) == 1 and "hessian entry (0, 1)" in classifier.unexplained[0]

@@ -117,6 +117,7 @@ class SecondResult:
     seconds: float = 0.0
     defects: list[Defect] = field(default_factory=list)
     engine: str = "gradproof"
+    unexplained: list[str] = field(default_factory=list)
 
     @property
     def judged(self) -> int:
@@ -303,8 +304,9 @@ def run_second(
         run_cases(strategy, campaign.body, seed=seed, max_examples=config.examples, shrink=False)
         if result.findings and engine is None:
             result.shrunk = _shrink(strategy, seed, config, campaign.check)
-    if engine is not None:
+    if engine is not None and campaign.classifier is not None:
         result.defects = campaign.defects()
+        result.unexplained = campaign.classifier.unexplained
     result.records = len(campaign.rows)
     result.seconds = time.perf_counter() - start
     if write is not None:
