@@ -47,6 +47,7 @@ def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | 
     from verification.second_foreign import order2_engine
 
     foreign = order2_engine(args.engine, engine)
+    _check_graph_ops(ops)
     modes = parse_modes(args.modes)
     examples = args.examples if args.examples_given else DEFAULT_EXAMPLES
     config = SecondConfig(
@@ -70,11 +71,30 @@ def run_order2(args: argparse.Namespace, engine: Engine, ops: tuple[str, ...] | 
     }
     with RunDir.create(out, RunKind.ORDER2, meta) as run:
         result = run_second(config, run.write_text, engine=foreign)
+        if result.left_out:
+            print(
+                f"left out: {', '.join(result.left_out)} (declared by a formula alone: no rule runs on Values, "
+                "so no second-order bound)"
+            )
         run.write_json(FINDINGS_FILE, _findings_json(result))
         run.finish(Status.FINISHED, seconds=round(result.seconds, 3), verdicts=dict(result.verdicts))
     if foreign is not None:
         return _foreign_summary(result, out, strict=args.strict)
     return _summary(result, out)
+
+
+def _check_graph_ops(ops: tuple[str, ...] | None) -> None:
+    """Ops named with ``--ops`` (a ``--custom`` op among them) must have rules that run on Values."""
+    from verification.second_campaign import graph_ops
+
+    if ops is None:
+        return
+    _, left = graph_ops(ops)
+    if left:
+        raise UsageError(
+            f"--order 2: {', '.join(left)} has no rule that runs on Values (declared by a formula alone), so "
+            "no second-order bound; drop it from --ops"
+        )
 
 
 def _findings_json(result: SecondResult) -> dict[str, object]:

@@ -131,3 +131,13 @@ def test_gradgradcheck_passes_a_right_hessian_fails_a_wrong_one_and_owns_its_fal
     for hessian in (true, [0.0]):  # right or wrong, the check fails, and so does the truth: no kill
         found = gradgradcheck(steep, hessian, true, (0.3,))
         assert found is not None and found.failing == found.false_alarms == ((0, 0),) and not found.kills
+
+
+def test_an_op_declared_by_a_formula_alone_is_left_out_at_order_2(restore_registry: None, capsys: Any) -> None:
+    from verification.frameworks.specop import spec_op
+    from verification.second_campaign import graph_ops
+
+    spec_op("softplus_spec", "log(1 + exp(x))")
+    assert graph_ops(("mul", "softplus_spec", "tanh")) == (("mul", "tanh"), ("softplus_spec",))
+    assert main(["verify", "--order", "2", "--ops", "softplus_spec,mul"]) == 2
+    assert "softplus_spec has no rule that runs on Values" in capsys.readouterr().err

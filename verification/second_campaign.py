@@ -41,7 +41,16 @@ from verification.second_check import Mode, SecondRow, check_second
 from verification.second_foreign import Order2Engine, check_foreign
 from verification.strategies import classify_point
 
-__all__ = ["MODES", "SecondConfig", "SecondFinding", "SecondResult", "run_second", "RECORDS_FILE", "COLUMNS"]
+__all__ = [
+    "MODES",
+    "SecondConfig",
+    "SecondFinding",
+    "SecondResult",
+    "run_second",
+    "graph_ops",
+    "RECORDS_FILE",
+    "COLUMNS",
+]
 
 MODES: dict[str, tuple[Mode, ...]] = {
     "rev": (Mode.HESSIAN,),
@@ -118,6 +127,8 @@ class SecondResult:
     defects: list[Defect] = field(default_factory=list)
     engine: str = "gradproof"
     unexplained: list[str] = field(default_factory=list)
+    left_out: tuple[str, ...] = ()
+    """Ops not drawn: their rule does not run on Values (see :func:`graph_ops`)."""
 
     @property
     def judged(self) -> int:
@@ -285,6 +296,31 @@ def _raised_row(mode: Mode, error: str) -> SecondRow:
 _WRONG = ("bug", "exception_mismatch")
 
 
+def graph_ops(names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``names`` split into the ops whose rule runs on Values (gradients as graphs) and those whose rule does not.
+
+    An op declared by a formula alone (a framework's custom op) evaluates its
+    derivative with sympy's ``evalf``, which cannot build a graph: there is no
+    second-order bound for it, so an order-2 campaign leaves it out and says so.
+    """
+    from autodiff import Value, gradients
+    from verification.probe import probe_inputs
+
+    keep, left = [], []
+    for name in names:
+        op = get_op(name)
+        found = probe_inputs(op)
+        try:
+            if found is not None:
+                xs = [Value(x) for x in found[0]]
+                gradients(op(*xs, *found[1]), xs, create_graph=True)
+        except Exception:  # a rule that cannot run on Values, whatever it raises
+            left.append(name)
+            continue
+        keep.append(name)
+    return tuple(keep), tuple(left)
+
+
 def run_second(
     config: SecondConfig, write: Callable[[str, str], None] | None = None, *, engine: Order2Engine | None = None
 ) -> SecondResult:
@@ -294,9 +330,13 @@ def run_second(
     if engine is not None and config.ops is None:
         supported = engine.supported_ops()
         names = tuple(n for n in names if n in supported)
+    left_out: tuple[str, ...] = ()
+    if config.ops is None:
+        names, left_out = graph_ops(names)
     strategy = case_strategy(names, n_vars=config.n_vars, max_depth=config.max_depth, candidates=2 * config.points)
     campaign = _Campaign(config, engine)
     result = campaign.result
+    result.left_out = left_out
     start = time.perf_counter()
     seed = hypothesis_seed(config.seed, 0)
     with warnings.catch_warnings():
