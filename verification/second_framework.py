@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from verification.expr import Expr
+from verification.expr import Apply, Const, Expr, Var
 from verification.foreign import EVAL_TIMEOUT
 from verification.second_check import Mode
 from verification.timeout import Timeout, time_limit
@@ -34,9 +34,54 @@ class FrameworkOrder2:
     def supported_ops(self) -> frozenset[str]:
         return frozenset(self.first.supported_ops())
 
+    # --- what a subclass provides -------------------------------------------------
+
+    def constant(self, c: float) -> Any:
+        """A float64 scalar of the framework."""
+        raise NotImplementedError
+
+    def apply(self, name: str, args: list[Any], params: tuple[float, ...]) -> Any:
+        """One op application, as the first-order engine writes it."""
+        raise NotImplementedError
+
+    def _hessian(self, tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[float]:
+        raise NotImplementedError
+
+    def _hvp_rev(self, tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[float]:
+        raise NotImplementedError
+
+    def _hvp_fwd(self, tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[float]:
+        raise NotImplementedError
+
+    def _jvp(self, tree: Expr, point: Sequence[float], v: Sequence[float]) -> list[float]:
+        raise NotImplementedError
+
+    # --- shared ------------------------------------------------------------------------
+
     def runs(self) -> dict[Mode, Run]:
         """The framework's computation of each mode (float64 results, flat)."""
-        raise NotImplementedError
+        return {
+            Mode.HESSIAN: self._hessian,
+            Mode.HVP_REV: self._hvp_rev,
+            Mode.HVP_FWD: self._hvp_fwd,
+            Mode.JVP: self._jvp,
+        }
+
+    def build(self, tree: Expr, leaves: Sequence[Any], memo: dict[Expr, Any] | None = None) -> Any:
+        """The tree on ``leaves`` (a repeated subtree computed once; ``memo`` receives each op application)."""
+        memo = {} if memo is None else memo
+
+        def ev(node: Expr) -> Any:
+            if isinstance(node, Var):
+                return leaves[node.index]
+            if isinstance(node, Const):
+                return self.constant(node.value)
+            if node not in memo:
+                assert isinstance(node, Apply)
+                memo[node] = self.apply(node.op, [ev(a) for a in node.args], node.params)
+            return memo[node]
+
+        return ev(tree)
 
     def second(
         self, tree: Expr, point: Sequence[float], v: Sequence[float], modes: frozenset[Mode]

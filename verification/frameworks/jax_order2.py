@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from verification.expr import Apply, Const, Expr, Var, ops_in
+from verification.expr import Expr, ops_in
 from verification.forms import assignments
 from verification.second_check import Mode
-from verification.second_framework import FrameworkOrder2, Run
+from verification.second_framework import FrameworkOrder2
 
 __all__ = ["JaxOrder2"]
 
@@ -32,30 +32,11 @@ class JaxOrder2(FrameworkOrder2):
         self.jax = first._jax
         self.jnp = first._jnp
 
-    def runs(self) -> dict[Mode, Run]:
-        return {
-            Mode.HESSIAN: self._hessian,
-            Mode.HVP_REV: self._hvp_rev,
-            Mode.HVP_FWD: self._hvp_fwd,
-            Mode.JVP: self._jvp,
-        }
+    def constant(self, c: float) -> Any:
+        return self.first.constant(c)
 
-    def build(self, tree: Expr, leaves: Sequence[Any], memo: dict[Expr, Any] | None = None) -> Any:
-        """The tree on ``leaves`` in JAX (a repeated subtree computed once)."""
-        memo = {} if memo is None else memo
-        forms = self.first.forms
-
-        def ev(node: Expr) -> Any:
-            if isinstance(node, Var):
-                return leaves[node.index]
-            if isinstance(node, Const):
-                return self.first.constant(node.value)
-            if node not in memo:
-                assert isinstance(node, Apply)
-                memo[node] = forms[node.op](*(ev(a) for a in node.args), *node.params)
-            return memo[node]
-
-        return ev(tree)
+    def apply(self, name: str, args: list[Any], params: tuple[float, ...]) -> Any:
+        return self.first.forms[name](*args, *params)
 
     def _f(self, tree: Expr) -> Callable[..., Any]:
         return lambda *xs: self.build(tree, xs)

@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autodiff import get_op
-from verification.expr import Apply, Const, Expr, Var, ops_in
+from verification.expr import Expr, ops_in
 from verification.foreign import EVAL_TIMEOUT
 from verification.forms import assignments
 from verification.second_check import Mode
-from verification.second_framework import FrameworkOrder2, Run
+from verification.second_framework import FrameworkOrder2
 
 __all__ = ["TorchOrder2"]
 
@@ -44,36 +44,14 @@ class TorchOrder2(FrameworkOrder2):
         """One op application in torch, as the first-order engine writes it."""
         return self.first._apply(get_op(name), args, params)
 
-    def build(self, tree: Expr, leaves: Sequence[Any], memo: dict[Expr, Any] | None = None) -> Any:
-        """The tree on ``leaves`` (a repeated subtree computed once, constants as float64 tensors)."""
-        torch = self.torch
-        memo = {} if memo is None else memo
-
-        def ev(node: Expr) -> Any:
-            if isinstance(node, Var):
-                return leaves[node.index]
-            if isinstance(node, Const):
-                return torch.tensor(node.value, dtype=torch.float64)
-            if node not in memo:
-                assert isinstance(node, Apply)
-                memo[node] = self.apply(node.op, [ev(a) for a in node.args], node.params)
-            return memo[node]
-
-        return ev(tree)
+    def constant(self, c: float) -> Any:
+        return self.torch.tensor(c, dtype=self.torch.float64)
 
     def _tensors(self, values: Sequence[float], *, grad: bool = False) -> list[Any]:
         torch = self.torch
         return [torch.tensor(float(p), dtype=torch.float64, requires_grad=grad) for p in values]
 
     # --- the modes ------------------------------------------------------------------
-
-    def runs(self) -> dict[Mode, Run]:
-        return {
-            Mode.HESSIAN: self._hessian,
-            Mode.HVP_REV: self._hvp_rev,
-            Mode.HVP_FWD: self._hvp_fwd,
-            Mode.JVP: self._jvp,
-        }
 
     def _grads(self, tree: Expr, point: Sequence[float]) -> tuple[list[Any], list[Any]]:
         xs = self._tensors(point, grad=True)
