@@ -141,3 +141,34 @@ def test_an_op_declared_by_a_formula_alone_is_left_out_at_order_2(restore_regist
     assert graph_ops(("mul", "softplus_spec", "tanh")) == (("mul", "tanh"), ("softplus_spec",))
     assert main(["verify", "--order", "2", "--ops", "softplus_spec,mul"]) == 2
     assert "softplus_spec has no rule that runs on Values" in capsys.readouterr().err
+
+
+class _GraphGrad:
+    """A Value class whose backward(create_graph=True) leaves a Value in .grad (of x * x: 2 x)."""
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+        self.grad: Any = 0.0
+        self._x: _GraphGrad | None = None
+
+    def __mul__(self, other: _GraphGrad) -> _GraphGrad:
+        out = _GraphGrad(self.data * other.data)
+        out._x = self
+        return out
+
+    def backward(self, *, create_graph: bool = False) -> None:
+        assert self._x is not None
+        self._x.grad = _GraphGrad(2 * self._x.data) if create_graph else 2 * self._x.data
+
+
+def test_what_a_foreign_class_lacks_at_order_2_is_said_as_it_is() -> None:
+    from types import SimpleNamespace
+
+    from verification.errors import UsageError
+    from verification.second_foreign import order2_engine
+
+    with pytest.raises(
+        UsageError, match=r"has backward\(create_graph=True\) \(its \.grad is a Value\), but no order-2"
+    ):
+        order2_engine("m.py:GraphGrad", SimpleNamespace(cls=_GraphGrad, name="m.py:GraphGrad"))
+    assert order2_engine("gradproof", None) is None
