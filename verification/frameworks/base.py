@@ -49,8 +49,9 @@ class FrameworkProbe(ProbeReport):
         lines = [super().describe(), *(f"limit: {text}" for text in self.limits)]
         if self.flushes_subnormals:
             lines.append(
-                "limit: results below 2.2250738585072014e-308 (subnormal) are flushed to zero; "
-                "per-op checks judge them with that absolute floor"
+                "limit: results below 2.2250738585072014e-308 (subnormal) are flushed to zero and subnormal "
+                "operands read as zero; a difference only that explains is judged inaccurate (flush-to-zero), "
+                "never wrong"
             )
         return "\n".join(lines)
 
@@ -156,6 +157,8 @@ class ProbedNow:
     _probe: FrameworkProbe
     _built_customs: dict[str, CustomOp]
     _built_ops: dict[str, Op]
+    flushes_subnormals: bool = False
+    """Whether the probe found subnormal results flushed to zero (:func:`verification.judging.engine_flushes`)."""
 
     @property
     def probe(self) -> FrameworkProbe:
@@ -165,6 +168,7 @@ class ProbedNow:
     @probe.setter
     def probe(self, report: ProbeReport) -> None:
         self._probe = report if isinstance(report, FrameworkProbe) else FrameworkProbe(*_parts(report))
+        self.flushes_subnormals = self._probe.flushes_subnormals
         self._built_customs = {c.name: c for c in self.forms.customs()}
         self._built_ops = {op.name: op for op in all_ops()}
         self.__dict__["_custom_probes"] = {}

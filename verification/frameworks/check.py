@@ -29,7 +29,7 @@ from autodiff import Op, in_domain
 from verification.bounds import ETA, K_OP, U64, analyse
 from verification.engine_api import Engine
 from verification.expr import Apply, Var
-from verification.judging import judge_float
+from verification.judging import SMALLEST_NORMAL, judge_float, underflow_floor
 from verification.metrics import bits_of_error, ulp_distance
 from verification.references import Certified, Reference
 from verification.sweep import OpAccuracy, random_float, summarise
@@ -130,9 +130,6 @@ class OpCheck:
         return out
 
 
-SMALLEST_NORMAL = 2.2250738585072014e-308
-
-
 def op_bound(truth: float, floor: float = ETA) -> float:
     """What float64 may cost one op at exact inputs (before the safety factor): ``K u |truth| + eta``.
 
@@ -140,12 +137,6 @@ def op_bound(truth: float, floor: float = ETA) -> float:
     arithmetic, the smallest normal number on an engine that flushes subnormals to zero.
     """
     return K_OP * U64 * abs(truth) + floor
-
-
-def underflow_floor(engine: Engine) -> float:
-    """``eta``, or the smallest normal float when the engine's probe found subnormals flushed to zero."""
-    probe = getattr(engine, "probe", None)
-    return SMALLEST_NORMAL if getattr(probe, "flushes_subnormals", False) else ETA
 
 
 def _points(op: Op, params: tuple[float, ...], n: int, seed: int) -> list[tuple[float, ...]]:
