@@ -20,11 +20,13 @@ from verification.defect_kinds import Form
 from verification.engine_api import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
+from verification.foreign import EVAL_TIMEOUT, PROBE_TIMEOUT
 from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
 from verification.forms import assignments, compile_template, function_path, template_in
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spelling_in
 from verification.probe import ProbeReport, ProbeResult, probe
+from verification.timeout import Timeout, time_limit
 
 __all__ = [
     "FrameworkEngine",
@@ -216,6 +218,10 @@ class FrameworkEngine(ProbedNow):
     limits: tuple[str, ...] = ()
     fork_safe = True
     """Whether worker processes forked after the engine ran may use it."""
+    probe_timeout = PROBE_TIMEOUT
+    """Seconds one probe may take (the first call of a framework compiles, and tinygrad's runs clang)."""
+    timeout = EVAL_TIMEOUT
+    """Seconds one evaluation may take before it is a hang (a campaign sets its ``--eval-timeout``)."""
 
     def __init__(self) -> None:
         try:
@@ -224,7 +230,9 @@ class FrameworkEngine(ProbedNow):
             raise UsageError(f"--engine {self.name} needs {self.framework}: {self.install_hint} ({exc})") from None
         self.forms = OpForms(self.framework, self.ns)
         self.templates = self.forms.templates
+        self.timeout = self.probe_timeout
         self.probe = probe_framework(self, self.limits)
+        self.timeout = EVAL_TIMEOUT
         if not self.probe.supported:
             raise UsageError(f"{self.name} runs none of the ops gradproof knows: {self.probe.describe()}")
 
@@ -280,11 +288,18 @@ class FrameworkEngine(ProbedNow):
         return ev(tree)
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
+        """Value and gradient of ``tree`` at ``point``; an exception, or no answer within :attr:`timeout`
+        seconds (a custom backward that never returns), is the outcome."""
+        limit: Timeout | None = None
         try:
-            with warnings.catch_warnings():  # numpy's overflow warnings: the results say it
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), time_limit(self.timeout) as limit:
+                warnings.simplefilter("ignore")  # numpy's overflow warnings: the results say it
                 value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point)
                 result = Evaluation(value=scalar(value), grads=tuple(scalar(g) for g in grads))
+        except Timeout as exc:
+            if limit is None or not exc.raised_by(limit):
+                raise  # an outer limit
+            return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # whatever the framework raises is an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {str(exc).strip()}")
         return result

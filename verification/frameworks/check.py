@@ -15,7 +15,10 @@ cost. A gradient outside that is ``wrong``; an exception, NaN or infinity
 where the truth is a finite float is ``broken``. On an engine that flushes
 subnormals to zero, subnormal inputs are skipped and the absolute floor is the
 smallest normal number. At a declared kink the engine's partial must lie
-between the one-sided derivatives.
+between the one-sided derivatives. An engine that gives no answer within its
+time limit at a point is ``broken`` there (a backward that never returns);
+after ``MAX_HANGS`` such points the check stops, since each would cost the
+whole limit again.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from verification.references import Certified, Reference
 from verification.sweep import OpAccuracy, random_float, summarise
 
 __all__ = ["CHECK_CAP_BITS", "SPECIAL_POINTS", "OpFinding", "OpCheck", "check_op", "op_bound", "underflow_floor"]
+
+MAX_HANGS = 2
+"""Points without an answer in time after which a check stops (the op is broken; more would only wait)."""
 
 CHECK_CAP_BITS = 8192
 """Interval precision cap for one op (certifies ``log(1 + exp(x))`` down to about x = -5600)."""
@@ -87,6 +93,11 @@ class OpFinding:
     ulps: float
     error: str | None = None
 
+    @property
+    def hung(self) -> bool:
+        """Whether the engine gave no answer in time here."""
+        return (self.error or "").startswith("TimeLimit")
+
     def describe(self) -> str:
         """One line: where, what the engine gave, the truth, ULPs."""
         at = ", ".join(repr(p) for p in self.point)
@@ -112,6 +123,7 @@ class OpCheck:
     skipped: int = 0
     unsamplable: int = 0
     flushed_inputs: int = 0  # subnormal inputs left out on an engine that flushes them to zero
+    hangs: int = 0  # points where the engine gave no answer in time (after MAX_HANGS the check stops)
     shrunk: list[OpFinding] = field(default_factory=list)
     reproductions: list[str] = field(default_factory=list)
 
@@ -291,6 +303,8 @@ def check_op(
     flushes = underflow_floor(engine) > ETA
     errors: list[list[tuple[float, tuple[float, ...]]]] = [[] for _ in range(op.arity)]
     for point in _points(op, params, points, seed):
+        if result.hangs >= MAX_HANGS:
+            break  # each further point could cost the whole time limit: the op is broken already
         if flushes and any(0 < abs(x) < SMALLEST_NORMAL for x in point):
             result.flushed_inputs += 1  # a subnormal input is zero in the engine's arithmetic
             continue
@@ -302,21 +316,28 @@ def check_op(
             result.skipped += 1
             continue
         result.judged += 1
-        for f in _judge(op, engine, tree, point, certified):
+        found = _judge(op, engine, tree, point, certified)
+        result.hangs += any(f.hung for f in found[:1])
+        for f in found:
             errors[f.variable].append((f.ulps, point))
             if f.severity != "ok":
                 result.findings.append(f)
     result.kink_findings = _kinks(op, engine, tree, ref, cap_bits)
     result.accuracy = [summarise(op.name, k, errors[k], result.skipped, result.unsamplable) for k in range(op.arity)]
+    _shrink_findings(result, op, engine, tree, ref, cap_bits)
+    return result
+
+
+def _shrink_findings(result: OpCheck, op: Op, engine: Engine, tree: Apply, ref: Reference, cap_bits: int) -> None:
+    """The first wrong and the first broken finding shrunk (a hang as it is), each with its reproduction."""
     for severity in ("wrong", "broken"):
         first = next((f for f in result.findings if f.severity == severity), None)
         if first is not None:
-            small = _shrink(op, engine, tree, first, ref, cap_bits)
+            small = first if first.hung else _shrink(op, engine, tree, first, ref, cap_bits)
             result.shrunk.append(small)
             repro = getattr(engine, "reproduction", None)
             if callable(repro):
                 result.reproductions.append(str(repro(tree, small.point)))
-    return result
 
 
 def _missing(name: str) -> Op:

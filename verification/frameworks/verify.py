@@ -90,10 +90,13 @@ def check_customs(engine: Any, run: RunDir, *, points: int, seed: int) -> int:
 
 def print_check(check: OpCheck, origin: str) -> None:
     """The check of one op, as lines a user reads."""
+    from verification.frameworks.check import MAX_HANGS
+
     print(
         f"custom op {check.op} ({origin}) on {check.engine}: {check.judged} points judged, "
         f"{check.skipped} where the truth is not a finite float, {check.unsamplable} unsamplable"
         + (f", {check.flushed_inputs} subnormal inputs left out (flushed to 0)" if check.flushed_inputs else "")
+        + (f"; stopped after {check.hangs} points without an answer in time" if check.hangs >= MAX_HANGS else "")
     )
     print(f"  {'input':>5}{'points':>8}{'median':>10}{'p99':>10}{'max ULPs':>12}  worst at")
     for a in check.accuracy:
@@ -124,6 +127,7 @@ def _record(check: OpCheck) -> dict[str, Any]:
         "skipped": check.skipped,
         "unsamplable": check.unsamplable,
         "flushed_inputs": check.flushed_inputs,
+        "hangs": check.hangs,
         "severities": check.severities(),
         "accuracy": [asdict(a.row()) for a in check.accuracy],
         "kink_findings": check.kink_findings,
