@@ -11,8 +11,14 @@ bounds of :mod:`verification.bounds`: for an op defined by its formula alone,
 at exact inputs, ``K u |truth| + eta`` (each op may lose 4 ULPs in its
 forward and 4 in its rule), times the safety factor, plus half-way rounding
 of the truth; for a built-in op also what its declared rule's own roundings
-cost. A gradient outside that is ``wrong``; an exception, NaN or infinity
-where the truth is a finite float is ``broken``. On an engine that flushes
+cost. A result outside that has the severity a campaign gives the same
+error of an op alone (:func:`verification.allowances.classify_error`):
+``inaccurate`` within what a correct textbook formula loses (a naive
+``log(1 + exp(x))`` at x = -10), ``wrong`` beyond it at ordinary inputs and
+results, ``fragile`` beyond it elsewhere; an exception, NaN or infinity where
+the truth is a finite float is ``broken`` at ordinary inputs and ``fragile``
+at extreme ones. ``OpCheck.ok``: nothing wrong or broken;
+``OpCheck.certified``: every result within the bound. On an engine that flushes
 subnormals to zero, subnormal inputs are skipped and the absolute floor is the
 smallest normal number. At a declared kink the engine's partial must lie
 between the one-sided derivatives. An engine that gives no answer within its
@@ -29,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff import Op, in_domain
+from verification.allowances import classify_error, ordinary
 from verification.bounds import ETA, K_OP, U64, analyse
 from verification.engine_api import Engine
 from verification.expr import Apply, Var
@@ -81,9 +88,9 @@ SPECIAL_POINTS: tuple[float, ...] = tuple(sorted({s * m for m in _MAGNITUDES for
 
 @dataclass(frozen=True)
 class OpFinding:
-    """One point where the engine's op is ``wrong`` or ``broken``."""
+    """One point where the engine's op is beyond the rounding bound (``severity`` "ok" where it is not)."""
 
-    severity: str  # "wrong" or "broken"
+    severity: str  # "wrong", "broken", "inaccurate" or "fragile" (as a campaign's defects), or "ok"
     point: tuple[float, ...]
     variable: int
     value: float
@@ -129,7 +136,13 @@ class OpCheck:
 
     @property
     def ok(self) -> bool:
-        """Something was judged and nothing was wrong or broken."""
+        """Something was judged and nothing was wrong or broken (inaccurate and fragile points may remain)."""
+        failing = any(f.severity in ("wrong", "broken") for f in self.findings)
+        return self.judged > 0 and not failing and not self.kink_findings
+
+    @property
+    def certified(self) -> bool:
+        """Something was judged and every result was within the float64 rounding bound."""
         return self.judged > 0 and not self.findings and not self.kink_findings
 
     def severities(self) -> dict[str, int]:
@@ -191,21 +204,47 @@ def _ordinary(rng: random.Random) -> float:
 
 def _judge(op: Op, engine: Engine, tree: Apply, point: tuple[float, ...], certified: Certified) -> list[OpFinding]:
     ev = engine.evaluate(tree, point)
-    value_bound, grad_bounds = _bounds(op, tree, point, certified, underflow_floor(engine))
+    floor = underflow_floor(engine)
+    value_bound, grad_bounds = _bounds(op, tree, point, certified, floor)
+    outputs = (certified.value, *certified.grads)
     found: list[OpFinding] = []
     for k in range(op.arity):
         truth = certified.grads[k]
         if not ev.ok or ev.grads is None:
-            found.append(OpFinding("broken", point, k, math.nan, certified.value, math.nan, truth, math.inf, ev.error))
+            hung = (ev.error or "").startswith("TimeLimit")
+            severity = "broken" if hung else _severity(math.nan, truth, math.inf, point, outputs, floor)
+            found.append(
+                OpFinding(
+                    severity or "broken", point, k, math.nan, certified.value, math.nan, truth, math.inf, ev.error
+                )
+            )
             continue
         grad, value = _float(ev.grads[k]), _float(ev.value)
         ulps = ulp_distance(grad, truth)
-        verdict = judge_float(grad, truth, grad_bounds[k])
-        severity = {"exception_mismatch": "broken", "bug": "wrong"}.get(verdict)
-        if severity is None and judge_float(value, certified.value, value_bound) != "ok":
-            severity = "broken" if not math.isfinite(value) else "wrong"
+        severity = _severity(grad, truth, grad_bounds[k], point, outputs, floor)
+        if severity is None:
+            severity = _severity(value, certified.value, value_bound, point, outputs, floor)
         found.append(OpFinding(severity or "ok", point, k, value, certified.value, grad, truth, ulps))
     return found
+
+
+def _severity(
+    computed: float, truth: float, bound: float, point: tuple[float, ...], outputs: tuple[float, ...], floor: float
+) -> str | None:
+    """None within the rounding bound; beyond it, the severity a campaign gives the same error of an op alone
+    (:func:`verification.allowances.classify_error`): ``inaccurate`` within what a correct textbook formula
+    loses, ``wrong`` beyond that at ordinary inputs and results, ``fragile`` elsewhere; a failure (NaN,
+    infinity, an exception) ``broken`` at ordinary inputs and ``fragile`` at extreme ones."""
+    if math.isfinite(computed) and judge_float(computed, truth, bound) != "bug":
+        return None
+    found = classify_error(
+        computed,
+        truth,
+        is_ordinary=ordinary(point, outputs),
+        fails_ordinary=ordinary(point, outputs, failure=True),
+        floor=floor,
+    )
+    return None if found is None else found.value
 
 
 def _bounds(
@@ -329,8 +368,10 @@ def check_op(
 
 
 def _shrink_findings(result: OpCheck, op: Op, engine: Engine, tree: Apply, ref: Reference, cap_bits: int) -> None:
-    """The first wrong and the first broken finding shrunk (a hang as it is), each with its reproduction."""
-    for severity in ("wrong", "broken"):
+    """The first wrong and the first broken finding shrunk (a hang as it is), each with its reproduction; when
+    there are neither, the first inaccurate or fragile one."""
+    shown = ("wrong", "broken") if not result.ok or result.kink_findings else ("inaccurate", "fragile")
+    for severity in shown:
         first = next((f for f in result.findings if f.severity == severity), None)
         if first is not None:
             small = first if first.hung else _shrink(op, engine, tree, first, ref, cap_bits)

@@ -101,14 +101,15 @@ def print_check(check: OpCheck, origin: str) -> None:
     print(f"  {'input':>5}{'points':>8}{'median':>10}{'p99':>10}{'max ULPs':>12}  worst at")
     for a in check.accuracy:
         print(f"  {a.input:>5}{a.points:>8}{a.median_ulp:>10.3g}{a.p99_ulp:>10.3g}{a.max_ulp:>12.3g}  {a.worst_point}")
-    if check.ok:
+    if check.certified:
         print("  verdict: no defect: every gradient within the float64 rounding bound of the certified truth")
         return
     if not check.judged:
         print("  verdict: BROKEN: nothing could be judged")
         return
     counts = ", ".join(f"{n} {k}" for k, n in sorted(check.severities().items()))
-    print(f"  verdict: {'WRONG' if 'wrong' in check.severities() else 'BROKEN'} ({counts} point(s))")
+    worst = next(s for s in ("wrong", "broken", "inaccurate", "fragile") if s in check.severities())
+    print(f"  verdict: {worst.upper()} ({counts} point(s))")
     for line in check.kink_findings:
         print(f"    {line}")
     for finding, repro in zip(check.shrunk, check.reproductions):
