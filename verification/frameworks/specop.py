@@ -19,6 +19,7 @@ user's ``relu'(0) = 0`` is a convention, not an error against sympy's
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Sequence
@@ -138,6 +139,12 @@ def spec_op(
         return _rebuild(expr, sp, dict(zip(symbols, xs)))
 
     forward.__doc__ = f"{spec}."
+    try:  # the inputs named as in the spec (messages say d/dx); a name Python cannot take keeps x0, x1, ...
+        forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in ("m", *(str(s) for s in symbols))]
+        )
+    except ValueError:
+        pass
     return defop(
         name,
         forward=forward,
