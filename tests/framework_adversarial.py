@@ -10,8 +10,8 @@ Each name says what the op does; the test that uses it says the verdict and exit
 * ``softplus_log2`` (JAX ``custom_jvp``): softplus in bits, ``log2(1 + exp(x))``, with ``1/ln 2`` written
   to 6 digits, ``1.442695``, in forward and derivative alike.
 * ``RaisingEverywhere`` (torch), ``ag_raising`` (autograd): a backward that raises at every input.
-* ``HangingBeyond100`` (torch), ``ag_hanging_beyond_100`` (autograd): a backward that never returns
-  for x > 100.
+* ``HangingBeyond100`` (torch), ``ag_hanging_beyond_100`` (autograd), ``hanging_beyond_100`` (JAX):
+  a backward that never returns for x > 100.
 """
 
 from __future__ import annotations
@@ -95,7 +95,14 @@ def _jax_ops() -> dict[str, Any]:
         (x,), (t,) = primals, tangents
         return softplus_log2(x), LOG2E_6 * logistic(x) * t
 
-    return {"zero_hole_softplus": zero_hole, "softplus_log2": softplus_log2}
+    def hanging_bwd(x: Any, g: Any) -> Any:
+        if float(x) > 100.0:  # runs in Python when jax traces the backward: a user's debugging check
+            _hang()
+        return (g * logistic(x),)
+
+    hanging = jax.custom_vjp(softplus)
+    hanging.defvjp(lambda x: (softplus(x), x), hanging_bwd)
+    return {"zero_hole_softplus": zero_hole, "softplus_log2": softplus_log2, "hanging_beyond_100": hanging}
 
 
 def _autograd_ops() -> dict[str, Any]:
@@ -132,7 +139,7 @@ def _autograd_ops() -> dict[str, Any]:
 _BUILDERS = {"torch": _torch_ops, "jax": _jax_ops, "autograd": _autograd_ops}
 _NAMES = {
     "torch": ("ZeroHoleSoftplus", "ConventionRelu", "KinkTwoAbs", "RaisingEverywhere", "HangingBeyond100"),
-    "jax": ("zero_hole_softplus", "softplus_log2"),
+    "jax": ("zero_hole_softplus", "softplus_log2", "hanging_beyond_100"),
     "autograd": ("ag_zero_hole_softplus", "ag_raising", "ag_hanging_beyond_100"),
 }
 

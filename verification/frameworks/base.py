@@ -219,9 +219,21 @@ class FrameworkEngine(ProbedNow):
     fork_safe = True
     """Whether worker processes forked after the engine ran may use it."""
     probe_timeout = PROBE_TIMEOUT
-    """Seconds one probe may take (the first call of a framework compiles, and tinygrad's runs clang)."""
-    timeout = EVAL_TIMEOUT
-    """Seconds one evaluation may take before it is a hang (a campaign sets its ``--eval-timeout``)."""
+    """Seconds one probe may take."""
+    min_timeout = 0.0
+    """No time limit is shorter: a framework that compiles each new expression (jax, tinygrad) may take that
+    long for one call on a busy machine, which is no hang."""
+    _timeout = EVAL_TIMEOUT
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one evaluation may take before it is a hang (a campaign sets its ``--eval-timeout``), at
+        least :attr:`min_timeout`."""
+        return max(self._timeout, self.min_timeout)
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self._timeout = seconds
 
     def __init__(self) -> None:
         try:

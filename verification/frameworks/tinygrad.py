@@ -37,7 +37,7 @@ class TinygradEngine(FrameworkEngine):
     name = "tinygrad"
     framework = "tinygrad"
     install_hint = "pip install 'gradproof[tinygrad]' and a C compiler (clang) for its CPU device"
-    probe_timeout = 30.0  # the first kernel builds tinygrad's CPU device and runs clang
+    min_timeout = 30.0  # every new expression is a kernel compiled with clang (the first also builds the device)
     limits = (
         "tinygrad's CPU device compiles every new expression with clang: campaigns are slow (about 0.1 s per point)",
         "exp, log, sin, cos, sqrt and tanh are tinygrad's own float64 approximations (see the per-op ULP table)",
