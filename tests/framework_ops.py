@@ -3,7 +3,8 @@
 torch: ``autograd.Function`` subclasses; JAX: ``jax.custom_vjp`` and ``jax.custom_jvp``
 functions. Each softplus is ``log(1 + exp(x))`` (derivative: the logistic
 function), each log-sigmoid ``-log(1 + exp(-x))`` (derivative: logistic of -x).
-Planted: a backward with the wrong sign for x < 0, and one off by 1e-9 relative.
+Planted: a backward with the wrong sign for x < 0, one off by 1e-9 relative, one
+(JAX) that returns 0 for |x| < 1e-300, subnormals included.
 The framework is imported lazily: the module imports without either installed.
 """
 
@@ -87,6 +88,8 @@ def _jax_ops() -> dict[str, Any]:
         "log_sigmoid": vjp_op(lambda x: -softplus_value(-x), lambda x: logistic(-x)),
         "sign_flip_softplus": vjp_op(softplus_value, lambda x: jnp.where(x < 0, -logistic(x), logistic(x))),
         "ppb_softplus": vjp_op(softplus_value, lambda x: logistic(x) * (1.0 + 1e-9)),
+        # "the gradient vanishes for tiny x": wrong at 0 and at every subnormal (XLA reads them as 0)
+        "tiny_guard_softplus": vjp_op(softplus_value, lambda x: jnp.where(jnp.abs(x) < 1e-300, 0.0, logistic(x))),
     }
 
 
@@ -109,5 +112,12 @@ _NAMES = {
         "TailSoftplus",
         "RaisingSoftplus",
     ),
-    "_jax_ops": ("softplus", "softplus_jvp", "log_sigmoid", "sign_flip_softplus", "ppb_softplus"),
+    "_jax_ops": (
+        "softplus",
+        "softplus_jvp",
+        "log_sigmoid",
+        "sign_flip_softplus",
+        "ppb_softplus",
+        "tiny_guard_softplus",
+    ),
 }

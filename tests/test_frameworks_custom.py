@@ -59,7 +59,8 @@ def test_planted_custom_op_is_wrong_shrunk_and_reproduced(
     custom: list[str], framework: str, attr: str, shrunk_to: float
 ) -> None:
     check, _ = _check(custom, framework, attr, SOFTPLUS)
-    assert not check.ok and set(check.severities()) == {"wrong"}
+    # wrong at ordinary inputs; the same error where the results are tiny is inaccurate or fragile
+    assert not check.ok and "wrong" in check.severities() and "broken" not in check.severities()
     (finding,) = check.shrunk
     assert finding.point == (shrunk_to,)
     assert finding.severity == "wrong" and finding.ulps > 1e6
@@ -154,9 +155,11 @@ def test_an_engine_built_before_a_custom_op_runs_it_and_forgets_it_when_removed(
     assert "cube_late" not in engine.supported_ops()
 
 
-def test_a_bug_only_in_the_far_tail_is_found(custom: list[str]) -> None:
+def test_a_loss_only_in_the_far_tail_is_found_and_called_inaccurate(custom: list[str]) -> None:
+    """0 where the derivative is 1e-261 is what a correct textbook formula (``1 - 1/(1 + exp(-x))``) also gives:
+    not certified, inaccurate, not wrong (a campaign says the same of the op alone); exit status 0."""
     check, _ = _check(custom, "torch", "TailSoftplus", SOFTPLUS)
-    assert set(check.severities()) == {"wrong"}
+    assert set(check.severities()) == {"inaccurate"} and check.ok and not check.certified
     (finding,) = check.shrunk
     assert finding.point[0] < -600 and finding.grad == 0.0 and finding.true_grad > 0
 

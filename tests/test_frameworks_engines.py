@@ -133,3 +133,24 @@ def test_a_partial_rounded_another_way_inside_the_graph_is_not_a_graph_fault() -
     blames = localise(engine, tree, point, engine.evaluate(tree, point))
     assert not [b for b in blames if b.form is Form.GRAPH], blames
     assert not [b for b in blames if b.severity is Severity.WRONG], blames
+
+
+def test_tinygrad_variables_are_nodes_of_their_own() -> None:
+    """tinygrad hash-conses ``CONST`` nodes: ``Tensor(1.0)`` twice is one node, and it is the ``1`` inside
+    ``abs`` (``x * x.sign()``). Variables made that way gave ``|x|'(1) = 2`` and an unused ``x1`` the gradient
+    of ``x0`` (two false ``wrong`` defects); the engine's variables are buffers, whatever their values."""
+    engine = _engine("tinygrad")
+    tinygrad = pytest.importorskip("tinygrad")
+    t, f64 = tinygrad.Tensor, tinygrad.dtypes.float64
+    x = t(1.0, dtype=f64)
+    assert x.abs().gradient(x)[0].item() == 2.0  # tinygrad's own behaviour on a constant "variable"
+    a, b = t(3.0, dtype=f64), t(3.0, dtype=f64)
+    assert [g.item() for g in (a * 2.0).gradient(a, b)] == [2.0, 2.0]
+    tree = Apply("abs", (Var(0),))
+    for point, grads in (((1.0, 1.0), (1.0, 0.0)), ((-1.0, -1.0), (-1.0, 0.0)), ((1.0,), (1.0,))):
+        r = engine.evaluate(tree, point)
+        assert r.ok and r.value == abs(point[0]) and r.grads == grads, (point, r)
+        value, got = _run_snippet(engine.reproduction(tree, point))
+        assert (value, tuple(got)) == (r.value, r.grads)
+    r = engine.evaluate(Apply("mul", (Var(0), Const(2.0))), (3.0, 3.0))
+    assert r.grads == (2.0, 0.0)

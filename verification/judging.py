@@ -6,6 +6,15 @@ certified enclosure ``[lo, hi]``. A non-finite result where the truth is finite
 is ``exception_mismatch``; a larger error is a bug. An unbounded (or NaN)
 bound means the result cannot be judged: its verdict is ``unjudged``, counted
 and shown, never ``ok``.
+
+An engine that flushes subnormals to zero (XLA on the CPU: every subnormal
+result becomes a zero of its sign, every subnormal operand is read as one;
+its probe measures it, :func:`engine_flushes`) is not IEEE arithmetic, and a
+result that only flushing explains is no rule bug. The campaign's records
+keep the IEEE verdict (what the bounds above can say); a finding is then
+blamed op by op (:mod:`verification.localjudge`, :mod:`verification.localise`),
+where :func:`flushed` gives what such an engine holds and
+:data:`SMALLEST_NORMAL` the absolute error one flushed rounding may have.
 """
 
 from __future__ import annotations
@@ -13,18 +22,32 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from verification.bounds import SAFETY, Analysis
+from verification.bounds import ETA, SAFETY, Analysis
 from verification.engine_api import Evaluation
 from verification.metrics import ulp
 from verification.references import Certified
 
-__all__ = ["BUG_VERDICTS", "ENGINE_METHODS", "judge_float", "judge_interval", "verdict", "exact"]
+__all__ = [
+    "BUG_VERDICTS",
+    "ENGINE_METHODS",
+    "SMALLEST_NORMAL",
+    "engine_flushes",
+    "exact",
+    "flushed",
+    "judge_float",
+    "judge_interval",
+    "underflow_floor",
+    "verdict",
+]
 
 BUG_VERDICTS = ("rule_bug", "value_bug", "exception_mismatch")
 """Verdicts of an engine method that make a campaign fail."""
 
 ENGINE_METHODS = ("engine_f64", "engine_hp")
 """Methods that run the engine under test (the others are references)."""
+
+SMALLEST_NORMAL = 2.2250738585072014e-308
+"""The smallest normal float64: what one rounding may lose absolutely on an engine that flushes subnormals."""
 
 _EXACT_PREC = 8192
 """Bits of the context :func:`exact` works in: wide enough that the subtractions of a judgement never round."""
@@ -46,6 +69,22 @@ def exact(x: Any) -> Any:
     """``x`` (an mpmath number of any context, or a float) in a context wide enough to subtract without rounding."""
     ctx = _exact_context()
     return ctx.make_mpf(x._mpf_) if hasattr(x, "_mpf_") else ctx.mpf(x)
+
+
+def engine_flushes(engine: Any) -> bool:
+    """Whether ``engine``'s probe found subnormal results flushed to zero (``2**-1000 * 2**-50`` giving 0)."""
+    return bool(getattr(engine, "flushes_subnormals", False))
+
+
+def underflow_floor(engine: Any) -> float:
+    """The absolute error of an underflowing rounding on ``engine``: ``2**-1074``, or the smallest normal
+    number when it flushes subnormals."""
+    return SMALLEST_NORMAL if engine_flushes(engine) else ETA
+
+
+def flushed(x: float) -> float:
+    """``x`` as an engine that flushes subnormals holds it: a subnormal is a zero of its sign."""
+    return math.copysign(0.0, x) if 0.0 < abs(x) < SMALLEST_NORMAL else x
 
 
 def judge_float(computed: float, truth: float, bound: float) -> str:

@@ -14,21 +14,25 @@ Works on any engine through its evaluate() alone (no access to its nodes):
    partials; a gradient that differs from that by more than the rounding of
    the accumulation is a fault of the backward pass itself (assignment
    instead of accumulation, a node visited before all its consumers, shared
-   nodes counted once per path): form ``graph``.
+   nodes counted once per path): form ``graph``. On an engine that flushes
+   subnormals to zero, each partial and each adjoint contribution may also be
+   off by the smallest normal number (flushed), carried down the chain like
+   any other deviation, so a flushed contribution is never a graph fault.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from verification.bounds import ETA, SAFETY, U64
 from verification.defect_kinds import Form, Severity
 from verification.engine_api import Engine, Evaluation
 from verification.expr import Apply, Const, Expr, Var, ops_in, to_source
-from verification.localjudge import LocalCheck, judge_local
+from verification.judging import SMALLEST_NORMAL, engine_flushes
+from verification.localjudge import FLUSH, LocalCheck, judge_local
 
 __all__ = ["Blame", "localise", "distinct_nodes"]
 
@@ -120,9 +124,18 @@ def localise(engine: Engine, tree: Expr, point: Sequence[float], evaluation: Eva
             return blames
         values[node] = value
     graph = _chain_fault(tree, nodes, checks, point, evaluation)
+    if graph is not None and engine_flushes(engine):
+        graph = _chain_fault(tree, nodes, checks, point, evaluation, flushes=True) or _flushed(graph)
     if graph is not None:
         blames.append(graph)
     return blames
+
+
+def _flushed(graph: Blame) -> Blame:
+    """A graph fault as IEEE arithmetic that flushing subnormal contributions to zero explains."""
+    detail = graph.detail.partition(": the backward pass")[0]
+    said = f"{detail}: only flushing subnormal partials or contributions to zero explains the difference"
+    return replace(graph, severity=Severity.INACCURATE, aspect=FLUSH, detail=said)
 
 
 def _float(x: object) -> float | None:
@@ -150,11 +163,20 @@ def _partial_slack(engine: float, true: float | None) -> Fraction:
 
 
 def _chain_fault(
-    tree: Expr, nodes: list[Apply], checks: list[LocalCheck], point: tuple[float, ...], evaluation: Evaluation
+    tree: Expr,
+    nodes: list[Apply],
+    checks: list[LocalCheck],
+    point: tuple[float, ...],
+    evaluation: Evaluation,
+    *,
+    flushes: bool = False,
 ) -> Blame | None:
-    """A graph fault when the engine's gradient is not the chain rule over its own local partials."""
+    """A graph fault when the engine's gradient is not the chain rule over its own local partials
+    (``flushes``: the engine flushes subnormals, so each partial and contribution may be off by the smallest
+    normal number)."""
     if not evaluation.ok or evaluation.grads is None or any(not c.engine_partials for c in checks):
         return None
+    flush = Fraction(SMALLEST_NORMAL) if flushes else Fraction(0)
 
     n = len(point)
     adj: dict[Expr, Fraction] = {tree: Fraction(1)}
@@ -170,7 +192,7 @@ def _chain_fault(
             if p is None or isinstance(arg, Const) or not math.isfinite(p):
                 continue
             c, cm = a * Fraction(p), m * abs(Fraction(p))
-            cd = d * abs(Fraction(p)) + m * _partial_slack(p, t)
+            cd = d * abs(Fraction(p)) + m * (_partial_slack(p, t) + flush) + flush
             if isinstance(arg, Var):
                 grads[arg.index] += c
                 mags[arg.index] += cm

@@ -25,6 +25,20 @@ or a non-number where the truth is a finite float is ``broken`` at ordinary
 inputs and ``fragile`` at extreme ones. At a declared kink the partial is
 judged against the Clarke subdifferential: anything between the one-sided
 derivatives (widened by the allowances) is right.
+
+On an engine that flushes subnormals to zero (:func:`verification.judging.engine_flushes`)
+the op is judged twice: as IEEE arithmetic, and as the engine computes --
+subnormal inputs read as zeros of their sign, the truth there with its
+subnormal results flushed, and the smallest normal number in place of
+``eta`` in both allowances. Ordinary inputs are those the engine reads (a
+subnormal input is a zero to it); ordinary results are the true ones (a
+subnormal result is as extreme as any tiny one). The less severe verdict
+stands; an error that only the flushing view explains is ``inaccurate``
+with aspect ``flush-to-zero`` (a documented behaviour of the framework, not
+of the op), while an error neither view explains keeps its severity: a
+backward giving 0 at ``x = 1e-310``, which the engine reads as 0, where
+the derivative is 0.5, is ``wrong``. Where the op is undefined at the
+flushed inputs (``log`` of a subnormal read as 0) the result is not judged.
 """
 
 from __future__ import annotations
@@ -36,67 +50,28 @@ from functools import lru_cache
 from typing import Any
 
 from autodiff import get_op, in_domain, mpmath_backend
-from verification.bounds import ETA, K_OP, SAFETY, U64
+from verification.allowances import careful_allowance, classify_error, ordinary, textbook_allowance
+from verification.bounds import ETA
 from verification.defect_kinds import Form, Severity
 from verification.engine_api import Engine, Evaluation
 from verification.expr import Apply, Const, Var
 from verification.forms import form_of
-from verification.metrics import measure, ulp
+from verification.judging import SMALLEST_NORMAL, engine_flushes, flushed
+from verification.metrics import measure
 
-__all__ = ["LocalCheck", "judge_local", "ordinary", "careful_allowance", "textbook_allowance", "classify_error"]
+__all__ = [
+    "FLUSH",
+    "LocalCheck",
+    "judge_local",
+    "ordinary",
+    "careful_allowance",
+    "textbook_allowance",
+    "classify_error",
+]
 
 _DPS = 60
-_INPUT_RANGE = (2.0**-30, 2.0**30)
-_OUTPUT_RANGE = (2.0**-60, 2.0**60)
-_FAIL_INPUT_RANGE = (1e-150, 350.0)
-_FAIL_OUTPUT_RANGE = (1e-150, 1e150)
 _FLOAT_MAX = 1.7976931348623157e308
 _SIDE = 1e-30  # distance of the one-sided points from a kink (in mpmath, exact enough for a limit)
-
-
-def ordinary(inputs: Sequence[float], outputs: Sequence[float], *, failure: bool = False) -> bool:
-    """Whether inputs and true outputs are ordinary numbers (0 always is).
-
-    For judging an error: inputs in ``[2**-30, 2**30]``, outputs in
-    ``[2**-60, 2**60]``. For judging a failure (an exception, an overflow):
-    inputs in ``[1e-150, 350]`` and outputs in ``[1e-150, 1e150]``, the range
-    where no textbook intermediate (``exp(2x)``, ``x**2``, ``1/x**2``) leaves float64.
-    """
-    lo_in, hi_in = _FAIL_INPUT_RANGE if failure else _INPUT_RANGE
-    lo_out, hi_out = _FAIL_OUTPUT_RANGE if failure else _OUTPUT_RANGE
-
-    def within(x: float, lo: float, hi: float) -> bool:
-        return x == 0.0 or lo <= abs(x) <= hi
-
-    return all(within(x, lo_in, hi_in) for x in inputs) and all(within(y, lo_out, hi_out) for y in outputs)
-
-
-def careful_allowance(truth: float) -> float:
-    """Absolute error an implementation keeping every bit may have at a result ``truth``."""
-    return SAFETY * (K_OP * U64 * abs(truth) + ETA) + ulp(truth)
-
-
-def textbook_allowance(truth: float) -> float:
-    """Absolute error any correct formula of O(1) intermediate terms may have at a result ``truth``."""
-    t = abs(truth)
-    log_term = t * abs(math.log(t)) if t > 0 else 0.0
-    return SAFETY * K_OP * U64 * (t + log_term + 1.0) + SAFETY * ETA + ulp(truth)
-
-
-def classify_error(computed: float, truth: float, *, is_ordinary: bool, fails_ordinary: bool) -> Severity | None:
-    """Severity of ``computed`` against ``truth`` (None: within what a careful formula loses).
-
-    ``is_ordinary`` and ``fails_ordinary`` are :func:`ordinary` of the inputs
-    and outputs, for errors and for failures (a non-finite result).
-    """
-    if not math.isfinite(computed):
-        return Severity.BROKEN if fails_ordinary else Severity.FRAGILE
-    err = abs(computed - truth)
-    if err <= careful_allowance(truth):
-        return None
-    if err <= textbook_allowance(truth):
-        return Severity.INACCURATE
-    return Severity.WRONG if is_ordinary else Severity.FRAGILE
 
 
 @dataclass(frozen=True)
@@ -136,7 +111,11 @@ class LocalCheck:
         return tuple(x for x, is_v in zip(self.inputs, self.is_value) if is_v)
 
 
-def _truth(op_name: str, inputs: Sequence[float], params: Sequence[float]) -> tuple[Any, tuple[Any, ...]] | str:
+_Truth = tuple[Any, tuple[Any, ...]]
+"""True value and partials, in mpmath."""
+
+
+def _truth(op_name: str, inputs: Sequence[float], params: Sequence[float]) -> _Truth | str:
     """True value and partials in mpmath at the exact inputs, or why there are none."""
     op = get_op(op_name)
     m = _backend(_DPS)
@@ -236,13 +215,71 @@ def judge_local(
     truth = _truth(op_name, inputs, params)
     if isinstance(truth, str):
         return _without_truth(base, ev, truth)
+    if not engine_flushes(engine):
+        return _against(base, ev, truth, _View(inputs, params))
+    ieee = _against(base, ev, truth, _View(inputs, params, inputs_read=True))
+    if ieee.severity is None or not ieee.judged:
+        return ieee
+    return _flushing_view(base, ev, truth, ieee)
+
+
+@dataclass(frozen=True)
+class _View:
+    """The arithmetic a result is judged in: IEEE, or flushing subnormals (operands read as zeros, results
+    flushed, the smallest normal number for ``eta``); ``inputs_read``: ordinary inputs are those the engine
+    reads (a subnormal is a zero)."""
+
+    inputs: tuple[float, ...]
+    params: tuple[float, ...]
+    flushing: bool = False
+    inputs_read: bool = False
+
+    @property
+    def floor(self) -> float:
+        """What one underflowing rounding may lose."""
+        return SMALLEST_NORMAL if self.flushing else ETA
+
+    def held(self, x: float) -> float:
+        """``x`` as this arithmetic holds it."""
+        return flushed(x) if self.flushing else x
+
+    def ordinary(self, outputs: Sequence[float], *, failure: bool = False) -> bool:
+        """:func:`ordinary` of the inputs (those the engine reads, when ``inputs_read``) and the true ``outputs``."""
+        held = [flushed(x) for x in self.inputs] if self.inputs_read else self.inputs
+        return ordinary(held, outputs, failure=failure)
+
+
+def _flushing_view(base: LocalCheck, ev: Evaluation, truth: _Truth, ieee: LocalCheck) -> LocalCheck:
+    """``ieee`` (a defect as IEEE arithmetic) judged again as an engine that flushes subnormals computes."""
+    view = _View(tuple(flushed(x) for x in base.inputs), tuple(flushed(p) for p in base.params), True, True)
+    if view.inputs + view.params != base.inputs + base.params:
+        found = _truth(base.op, view.inputs, view.params)
+        if isinstance(found, str):
+            return _replace(base, judged=False, detail=f"{found} once its subnormal operands are read as 0")
+        truth = found
+    ftz = _against(base, ev, truth, view)
+    if ftz.severity is None:
+        said = f"{ieee.detail}: only flushing subnormals to zero explains it (the engine flushes them)"
+        return _replace(ieee, severity=Severity.INACCURATE, aspect=FLUSH, detail=said)
+    rank = list(Severity).index
+    return ftz if rank(ftz.severity) > rank(ieee.severity or Severity.WRONG) else ieee
+
+
+FLUSH = "flush-to-zero"
+"""The aspect of an error that only an engine's flushing of subnormals to zero explains."""
+
+
+def _against(base: LocalCheck, ev: Evaluation, truth: _Truth, view: _View) -> LocalCheck:
+    """``ev`` judged against ``truth`` (value and partials in mpmath) in the arithmetic of ``view``."""
     t_val = float(truth[0]) if abs(truth[0]) <= _FLOAT_MAX else math.inf
     t_parts = [float(p) if abs(p) <= _FLOAT_MAX else math.inf for p in truth[1]]
+    is_value = base.is_value
     wanted = [p for p, v in zip(t_parts, is_value) if v]
     if not math.isfinite(t_val) or not all(math.isfinite(p) for p in wanted):
         return _replace(base, judged=False, detail="the true result is beyond float64")
-    is_ordinary = ordinary(inputs, [t_val, *wanted])
-    fails_ordinary = ordinary(inputs, [t_val, *wanted], failure=True)
+    is_ordinary = view.ordinary([t_val, *wanted])
+    fails_ordinary = view.ordinary([t_val, *wanted], failure=True)
+    t_val, t_parts = view.held(t_val), [view.held(p) for p in t_parts]
     if not ev.ok:
         return _failed(base, ev, t_val, fails_ordinary)
     e_val = _finite_float(ev.value)
@@ -256,12 +293,12 @@ def judge_local(
     checks: list[tuple[str, str, float, float, tuple[float, float] | None]] = [
         ("value", f"value {e_val!r}, true {t_val!r}", e_val, t_val, None)
     ]
-    names = op.input_names()
+    names = get_op(base.op).input_names()
     for j, (e, t) in enumerate(zip(e_parts, t_parts)):
         if e is not None:
             said = f"local partial d/d{names[j]} {e!r}, true {t!r}"
-            checks.append(("gradient", said, e, t, _clarke(op_name, inputs, params, j)))
-    return _worst(result, checks, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary)
+            checks.append(("gradient", said, e, t, _clarke(base.op, view.inputs, view.params, j)))
+    return _worst(result, checks, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary, floor=view.floor)
 
 
 def _without_truth(base: LocalCheck, ev: Evaluation, why: str) -> LocalCheck:
@@ -289,6 +326,7 @@ def _worst(
     *,
     is_ordinary: bool,
     fails_ordinary: bool,
+    floor: float = ETA,
 ) -> LocalCheck:
     """The most severe of the (aspect, wording, engine, truth, Clarke range) comparisons, or ``result`` if none."""
     worst: tuple[int, Severity, str, str, float, float] | None = None
@@ -297,7 +335,7 @@ def _worst(
         if clarke is not None:
             target = min(max(e, clarke[0]), clarke[1])  # anywhere in the Clarke subdifferential is right
             said += f" (one-sided derivatives {clarke[0]!r} .. {clarke[1]!r})"
-        sev = classify_error(e, target, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary)
+        sev = classify_error(e, target, is_ordinary=is_ordinary, fails_ordinary=fails_ordinary, floor=floor)
         if sev is None:
             continue
         rank = list(Severity).index(sev)

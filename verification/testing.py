@@ -109,7 +109,7 @@ def assert_gradient_certified(
         check = check_op(op, engine, points=points, seed=seed)
     finally:
         remove_custom(name)
-    if check.ok:
+    if check.certified:
         return check
     lines = [f"the gradient of {base} ({framework}) is not certified against {spec}:"]
     if not check.judged:

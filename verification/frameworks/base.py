@@ -20,11 +20,13 @@ from verification.defect_kinds import Form
 from verification.engine_api import Evaluation
 from verification.errors import UsageError
 from verification.expr import Apply, Const, Expr, Var, ops_in
+from verification.foreign import EVAL_TIMEOUT, PROBE_TIMEOUT
 from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
 from verification.forms import assignments, compile_template, function_path, template_in
 from verification.frameworks.custom import CustomOp, current_custom, customs_for
 from verification.frameworks.spellings import spelling_in
 from verification.probe import ProbeReport, ProbeResult, probe
+from verification.timeout import Timeout, time_limit
 
 __all__ = [
     "FrameworkEngine",
@@ -49,8 +51,9 @@ class FrameworkProbe(ProbeReport):
         lines = [super().describe(), *(f"limit: {text}" for text in self.limits)]
         if self.flushes_subnormals:
             lines.append(
-                "limit: results below 2.2250738585072014e-308 (subnormal) are flushed to zero; "
-                "per-op checks judge them with that absolute floor"
+                "limit: results below 2.2250738585072014e-308 (subnormal) are flushed to zero and subnormal "
+                "operands read as zero; a difference only that explains is judged inaccurate (flush-to-zero), "
+                "never wrong"
             )
         return "\n".join(lines)
 
@@ -156,6 +159,8 @@ class ProbedNow:
     _probe: FrameworkProbe
     _built_customs: dict[str, CustomOp]
     _built_ops: dict[str, Op]
+    flushes_subnormals: bool = False
+    """Whether the probe found subnormal results flushed to zero (:func:`verification.judging.engine_flushes`)."""
 
     @property
     def probe(self) -> FrameworkProbe:
@@ -165,6 +170,7 @@ class ProbedNow:
     @probe.setter
     def probe(self, report: ProbeReport) -> None:
         self._probe = report if isinstance(report, FrameworkProbe) else FrameworkProbe(*_parts(report))
+        self.flushes_subnormals = self._probe.flushes_subnormals
         self._built_customs = {c.name: c for c in self.forms.customs()}
         self._built_ops = {op.name: op for op in all_ops()}
         self.__dict__["_custom_probes"] = {}
@@ -212,6 +218,22 @@ class FrameworkEngine(ProbedNow):
     limits: tuple[str, ...] = ()
     fork_safe = True
     """Whether worker processes forked after the engine ran may use it."""
+    probe_timeout = PROBE_TIMEOUT
+    """Seconds one probe may take."""
+    min_timeout = 0.0
+    """No time limit is shorter: a framework that compiles each new expression (jax, tinygrad) may take that
+    long for one call on a busy machine, which is no hang."""
+    _timeout = EVAL_TIMEOUT
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one evaluation may take before it is a hang (a campaign sets its ``--eval-timeout``), at
+        least :attr:`min_timeout`."""
+        return max(self._timeout, self.min_timeout)
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self._timeout = seconds
 
     def __init__(self) -> None:
         try:
@@ -220,7 +242,9 @@ class FrameworkEngine(ProbedNow):
             raise UsageError(f"--engine {self.name} needs {self.framework}: {self.install_hint} ({exc})") from None
         self.forms = OpForms(self.framework, self.ns)
         self.templates = self.forms.templates
+        self.timeout = self.probe_timeout
         self.probe = probe_framework(self, self.limits)
+        self.timeout = EVAL_TIMEOUT
         if not self.probe.supported:
             raise UsageError(f"{self.name} runs none of the ops gradproof knows: {self.probe.describe()}")
 
@@ -276,11 +300,18 @@ class FrameworkEngine(ProbedNow):
         return ev(tree)
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
+        """Value and gradient of ``tree`` at ``point``; an exception, or no answer within :attr:`timeout`
+        seconds (a custom backward that never returns), is the outcome."""
+        limit: Timeout | None = None
         try:
-            with warnings.catch_warnings():  # numpy's overflow warnings: the results say it
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), time_limit(self.timeout) as limit:
+                warnings.simplefilter("ignore")  # numpy's overflow warnings: the results say it
                 value, grads = self.value_and_grads(lambda *xs: self.build(tree, xs), point)
                 result = Evaluation(value=scalar(value), grads=tuple(scalar(g) for g in grads))
+        except Timeout as exc:
+            if limit is None or not exc.raised_by(limit):
+                raise  # an outer limit
+            return Evaluation(error=f"TimeLimit: the engine gave no answer within {limit.seconds:g} s")
         except Exception as exc:  # whatever the framework raises is an outcome to record
             return Evaluation(error=f"{type(exc).__name__}: {str(exc).strip()}")
         return result

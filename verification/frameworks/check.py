@@ -11,11 +11,20 @@ bounds of :mod:`verification.bounds`: for an op defined by its formula alone,
 at exact inputs, ``K u |truth| + eta`` (each op may lose 4 ULPs in its
 forward and 4 in its rule), times the safety factor, plus half-way rounding
 of the truth; for a built-in op also what its declared rule's own roundings
-cost. A gradient outside that is ``wrong``; an exception, NaN or infinity
-where the truth is a finite float is ``broken``. On an engine that flushes
+cost. A result outside that has the severity a campaign gives the same
+error of an op alone (:func:`verification.allowances.classify_error`):
+``inaccurate`` within what a correct textbook formula loses (a naive
+``log(1 + exp(x))`` at x = -10), ``wrong`` beyond it at ordinary inputs and
+results, ``fragile`` beyond it elsewhere; an exception, NaN or infinity where
+the truth is a finite float is ``broken`` at ordinary inputs and ``fragile``
+at extreme ones. ``OpCheck.ok``: nothing wrong or broken;
+``OpCheck.certified``: every result within the bound. On an engine that flushes
 subnormals to zero, subnormal inputs are skipped and the absolute floor is the
 smallest normal number. At a declared kink the engine's partial must lie
-between the one-sided derivatives.
+between the one-sided derivatives. An engine that gives no answer within its
+time limit at a point is ``broken`` there (a backward that never returns);
+after ``MAX_HANGS`` such points the check stops, since each would cost the
+whole limit again.
 """
 
 from __future__ import annotations
@@ -26,15 +35,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff import Op, in_domain
+from verification.allowances import classify_error, ordinary
 from verification.bounds import ETA, K_OP, U64, analyse
 from verification.engine_api import Engine
 from verification.expr import Apply, Var
-from verification.judging import judge_float
+from verification.judging import SMALLEST_NORMAL, judge_float, underflow_floor
 from verification.metrics import bits_of_error, ulp_distance
 from verification.references import Certified, Reference
 from verification.sweep import OpAccuracy, random_float, summarise
 
 __all__ = ["CHECK_CAP_BITS", "SPECIAL_POINTS", "OpFinding", "OpCheck", "check_op", "op_bound", "underflow_floor"]
+
+MAX_HANGS = 2
+"""Points without an answer in time after which a check stops (the op is broken; more would only wait)."""
 
 CHECK_CAP_BITS = 8192
 """Interval precision cap for one op (certifies ``log(1 + exp(x))`` down to about x = -5600)."""
@@ -75,9 +88,9 @@ SPECIAL_POINTS: tuple[float, ...] = tuple(sorted({s * m for m in _MAGNITUDES for
 
 @dataclass(frozen=True)
 class OpFinding:
-    """One point where the engine's op is ``wrong`` or ``broken``."""
+    """One point where the engine's op is beyond the rounding bound (``severity`` "ok" where it is not)."""
 
-    severity: str  # "wrong" or "broken"
+    severity: str  # "wrong", "broken", "inaccurate" or "fragile" (as a campaign's defects), or "ok"
     point: tuple[float, ...]
     variable: int
     value: float
@@ -86,6 +99,11 @@ class OpFinding:
     true_grad: float
     ulps: float
     error: str | None = None
+
+    @property
+    def hung(self) -> bool:
+        """Whether the engine gave no answer in time here."""
+        return (self.error or "").startswith("TimeLimit")
 
     def describe(self) -> str:
         """One line: where, what the engine gave, the truth, ULPs."""
@@ -112,12 +130,19 @@ class OpCheck:
     skipped: int = 0
     unsamplable: int = 0
     flushed_inputs: int = 0  # subnormal inputs left out on an engine that flushes them to zero
+    hangs: int = 0  # points where the engine gave no answer in time (after MAX_HANGS the check stops)
     shrunk: list[OpFinding] = field(default_factory=list)
     reproductions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Something was judged and nothing was wrong or broken."""
+        """Something was judged and nothing was wrong or broken (inaccurate and fragile points may remain)."""
+        failing = any(f.severity in ("wrong", "broken") for f in self.findings)
+        return self.judged > 0 and not failing and not self.kink_findings
+
+    @property
+    def certified(self) -> bool:
+        """Something was judged and every result was within the float64 rounding bound."""
         return self.judged > 0 and not self.findings and not self.kink_findings
 
     def severities(self) -> dict[str, int]:
@@ -130,9 +155,6 @@ class OpCheck:
         return out
 
 
-SMALLEST_NORMAL = 2.2250738585072014e-308
-
-
 def op_bound(truth: float, floor: float = ETA) -> float:
     """What float64 may cost one op at exact inputs (before the safety factor): ``K u |truth| + eta``.
 
@@ -140,12 +162,6 @@ def op_bound(truth: float, floor: float = ETA) -> float:
     arithmetic, the smallest normal number on an engine that flushes subnormals to zero.
     """
     return K_OP * U64 * abs(truth) + floor
-
-
-def underflow_floor(engine: Engine) -> float:
-    """``eta``, or the smallest normal float when the engine's probe found subnormals flushed to zero."""
-    probe = getattr(engine, "probe", None)
-    return SMALLEST_NORMAL if getattr(probe, "flushes_subnormals", False) else ETA
 
 
 def _points(op: Op, params: tuple[float, ...], n: int, seed: int) -> list[tuple[float, ...]]:
@@ -188,21 +204,47 @@ def _ordinary(rng: random.Random) -> float:
 
 def _judge(op: Op, engine: Engine, tree: Apply, point: tuple[float, ...], certified: Certified) -> list[OpFinding]:
     ev = engine.evaluate(tree, point)
-    value_bound, grad_bounds = _bounds(op, tree, point, certified, underflow_floor(engine))
+    floor = underflow_floor(engine)
+    value_bound, grad_bounds = _bounds(op, tree, point, certified, floor)
+    outputs = (certified.value, *certified.grads)
     found: list[OpFinding] = []
     for k in range(op.arity):
         truth = certified.grads[k]
         if not ev.ok or ev.grads is None:
-            found.append(OpFinding("broken", point, k, math.nan, certified.value, math.nan, truth, math.inf, ev.error))
+            hung = (ev.error or "").startswith("TimeLimit")
+            severity = "broken" if hung else _severity(math.nan, truth, math.inf, point, outputs, floor)
+            found.append(
+                OpFinding(
+                    severity or "broken", point, k, math.nan, certified.value, math.nan, truth, math.inf, ev.error
+                )
+            )
             continue
         grad, value = _float(ev.grads[k]), _float(ev.value)
         ulps = ulp_distance(grad, truth)
-        verdict = judge_float(grad, truth, grad_bounds[k])
-        severity = {"exception_mismatch": "broken", "bug": "wrong"}.get(verdict)
-        if severity is None and judge_float(value, certified.value, value_bound) != "ok":
-            severity = "broken" if not math.isfinite(value) else "wrong"
+        severity = _severity(grad, truth, grad_bounds[k], point, outputs, floor)
+        if severity is None:
+            severity = _severity(value, certified.value, value_bound, point, outputs, floor)
         found.append(OpFinding(severity or "ok", point, k, value, certified.value, grad, truth, ulps))
     return found
+
+
+def _severity(
+    computed: float, truth: float, bound: float, point: tuple[float, ...], outputs: tuple[float, ...], floor: float
+) -> str | None:
+    """None within the rounding bound; beyond it, the severity a campaign gives the same error of an op alone
+    (:func:`verification.allowances.classify_error`): ``inaccurate`` within what a correct textbook formula
+    loses, ``wrong`` beyond that at ordinary inputs and results, ``fragile`` elsewhere; a failure (NaN,
+    infinity, an exception) ``broken`` at ordinary inputs and ``fragile`` at extreme ones."""
+    if math.isfinite(computed) and judge_float(computed, truth, bound) != "bug":
+        return None
+    found = classify_error(
+        computed,
+        truth,
+        is_ordinary=ordinary(point, outputs),
+        fails_ordinary=ordinary(point, outputs, failure=True),
+        floor=floor,
+    )
+    return None if found is None else found.value
 
 
 def _bounds(
@@ -300,6 +342,8 @@ def check_op(
     flushes = underflow_floor(engine) > ETA
     errors: list[list[tuple[float, tuple[float, ...]]]] = [[] for _ in range(op.arity)]
     for point in _points(op, params, points, seed):
+        if result.hangs >= MAX_HANGS:
+            break  # each further point could cost the whole time limit: the op is broken already
         if flushes and any(0 < abs(x) < SMALLEST_NORMAL for x in point):
             result.flushed_inputs += 1  # a subnormal input is zero in the engine's arithmetic
             continue
@@ -311,21 +355,30 @@ def check_op(
             result.skipped += 1
             continue
         result.judged += 1
-        for f in _judge(op, engine, tree, point, certified):
+        found = _judge(op, engine, tree, point, certified)
+        result.hangs += any(f.hung for f in found[:1])
+        for f in found:
             errors[f.variable].append((f.ulps, point))
             if f.severity != "ok":
                 result.findings.append(f)
     result.kink_findings = _kinks(op, engine, tree, ref, cap_bits)
     result.accuracy = [summarise(op.name, k, errors[k], result.skipped, result.unsamplable) for k in range(op.arity)]
-    for severity in ("wrong", "broken"):
+    _shrink_findings(result, op, engine, tree, ref, cap_bits)
+    return result
+
+
+def _shrink_findings(result: OpCheck, op: Op, engine: Engine, tree: Apply, ref: Reference, cap_bits: int) -> None:
+    """The first wrong and the first broken finding shrunk (a hang as it is), each with its reproduction; when
+    there are neither, the first inaccurate or fragile one."""
+    shown = ("wrong", "broken") if not result.ok or result.kink_findings else ("inaccurate", "fragile")
+    for severity in shown:
         first = next((f for f in result.findings if f.severity == severity), None)
         if first is not None:
-            small = _shrink(op, engine, tree, first, ref, cap_bits)
+            small = first if first.hung else _shrink(op, engine, tree, first, ref, cap_bits)
             result.shrunk.append(small)
             repro = getattr(engine, "reproduction", None)
             if callable(repro):
                 result.reproductions.append(str(repro(tree, small.point)))
-    return result
 
 
 def _missing(name: str) -> Op:

@@ -18,6 +18,7 @@ class JaxEngine(FrameworkEngine):
     framework = "jax"
     install_hint = "pip install 'gradproof[jax]' (the CPU build of jax and jaxlib)"
     fork_safe = False  # XLA's thread pools deadlock in a forked child
+    min_timeout = 30.0  # XLA compiles every new expression (a custom_vjp's first call took over 2 s under load)
 
     def namespace(self) -> dict[str, Any]:
         jax: Any = importlib.import_module("jax")

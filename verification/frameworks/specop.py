@@ -7,10 +7,19 @@ the backend's precision (sympy's ``evalf``, which raises its working
 precision until the digits asked for are right), and whose ``spec`` is the
 formula itself: so the certified truth, the error bounds of campaigns and the
 per-op checks all apply to it unchanged. ``parse_domain`` reads ``--domain``.
+
+Where the formula has a kink at a float (``Max(x, 0)`` and ``Abs(x)`` at 0,
+``Abs(x - 1.5)`` at 1.5: a zero of the argument of ``Abs``, ``sign``,
+``Heaviside``, or of the difference of ``Max``/``Min`` arguments, in one
+variable), it is declared, so that any partial between the one-sided
+derivatives is right there, as for the built-in ``relu`` and ``abs``: a
+user's ``relu'(0) = 0`` is a convention, not an error against sympy's
+``Heaviside(0) = 1/2``.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Sequence
@@ -20,7 +29,7 @@ from autodiff import NONZERO, REALS, Domain, Interval, Kink, Op, defop
 from autodiff.backends import Backend, MpmathBackend
 from verification.errors import UsageError
 
-__all__ = ["parse_spec", "parse_domain", "spec_op"]
+__all__ = ["kinks_of", "parse_spec", "parse_domain", "spec_op"]
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|inf)"
 
@@ -123,10 +132,19 @@ def spec_op(
             return tuple(d.xreplace(dict(zip(symbols, xs))) for d in derivatives)
         return tuple(_numeric(d, symbols, m, xs) for d in derivatives)
 
+    if not kinks:
+        kinks = kinks_of(expr, symbols)
+
     def sympy_spec(sp: Any, *xs: Any) -> Any:
         return _rebuild(expr, sp, dict(zip(symbols, xs)))
 
     forward.__doc__ = f"{spec}."
+    try:  # the inputs named as in the spec (messages say d/dx); a name Python cannot take keeps x0, x1, ...
+        forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in ("m", *(str(s) for s in symbols))]
+        )
+    except ValueError:
+        pass
     return defop(
         name,
         forward=forward,
@@ -139,6 +157,51 @@ def spec_op(
         register=register,
         replace_existing=replace_existing,
     )
+
+
+def kinks_of(expr: Any, symbols: Sequence[Any]) -> tuple[Kink, ...]:
+    """The kinks of ``expr`` at floats: zeros (in one variable) of what ``Abs``, ``sign``, ``Heaviside``,
+    ``Max`` and ``Min`` switch on, each with the derivative sympy gives there as the convention."""
+    import sympy
+
+    switches = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
+            switches.append(node.args[0])
+        elif isinstance(node, (sympy.Max, sympy.Min)):
+            switches.extend(a - b for i, a in enumerate(node.args) for b in node.args[i + 1 :])
+    found: dict[tuple[int, float], Kink] = {}
+    for arg in switches:
+        free = arg.free_symbols
+        if len(free) != 1:
+            continue
+        (s,) = free
+        j = list(symbols).index(s)
+        try:
+            roots = sympy.solve(sympy.Eq(arg, 0), s)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        for r in roots:
+            at = _exact_float(r)
+            if at is not None and (j, at) not in found:
+                rule = sympy.diff(expr, s).subs(s, sympy.Rational(at))
+                rest = {t: 1 for t in symbols if t != s}
+                value = rule.subs(rest) if rest else rule
+                convention = float(value) if value.is_real and value.is_finite else 0.0
+                found[(j, at)] = Kink(at=at, convention=convention, input=j)
+    return tuple(found.values())
+
+
+def _exact_float(r: Any) -> float | None:
+    """``r`` as a float when it is exactly one (a kink at an irrational point is never an input)."""
+    import sympy
+
+    if isinstance(r, sympy.Float):
+        return float(r)  # a constant of the formula, read as the float it names
+    if not r.is_Rational:
+        return None  # sqrt(2), pi/4: never exactly a float input
+    f = float(r)
+    return f if sympy.Rational(f) == r else None
 
 
 def _rebuild(expr: Any, sp: Any, leaves: dict[Any, Any]) -> Any:

@@ -90,22 +90,26 @@ def check_customs(engine: Any, run: RunDir, *, points: int, seed: int) -> int:
 
 def print_check(check: OpCheck, origin: str) -> None:
     """The check of one op, as lines a user reads."""
+    from verification.frameworks.check import MAX_HANGS
+
     print(
         f"custom op {check.op} ({origin}) on {check.engine}: {check.judged} points judged, "
         f"{check.skipped} where the truth is not a finite float, {check.unsamplable} unsamplable"
         + (f", {check.flushed_inputs} subnormal inputs left out (flushed to 0)" if check.flushed_inputs else "")
+        + (f"; stopped after {check.hangs} points without an answer in time" if check.hangs >= MAX_HANGS else "")
     )
     print(f"  {'input':>5}{'points':>8}{'median':>10}{'p99':>10}{'max ULPs':>12}  worst at")
     for a in check.accuracy:
         print(f"  {a.input:>5}{a.points:>8}{a.median_ulp:>10.3g}{a.p99_ulp:>10.3g}{a.max_ulp:>12.3g}  {a.worst_point}")
-    if check.ok:
+    if check.certified:
         print("  verdict: no defect: every gradient within the float64 rounding bound of the certified truth")
         return
     if not check.judged:
         print("  verdict: BROKEN: nothing could be judged")
         return
     counts = ", ".join(f"{n} {k}" for k, n in sorted(check.severities().items()))
-    print(f"  verdict: {'WRONG' if 'wrong' in check.severities() else 'BROKEN'} ({counts} point(s))")
+    worst = next(s for s in ("wrong", "broken", "inaccurate", "fragile") if s in check.severities())
+    print(f"  verdict: {worst.upper()} ({counts} point(s))")
     for line in check.kink_findings:
         print(f"    {line}")
     for finding, repro in zip(check.shrunk, check.reproductions):
@@ -124,6 +128,7 @@ def _record(check: OpCheck) -> dict[str, Any]:
         "skipped": check.skipped,
         "unsamplable": check.unsamplable,
         "flushed_inputs": check.flushed_inputs,
+        "hangs": check.hangs,
         "severities": check.severities(),
         "accuracy": [asdict(a.row()) for a in check.accuracy],
         "kink_findings": check.kink_findings,
