@@ -21,11 +21,17 @@ are those of the region: real, or a positive ``Dummy``):
   injective on the reals; both sides are real on the region);
 * ``each branch``: a Piecewise is 0 if every branch value is 0 (the branch
   of an ``Eq(a, b)`` condition evaluated with one side solved for a symbol).
+  A branch that no truth assignment of the conditions' relations selects is
+  skipped: with each relation an independent boolean, those assignments
+  include every one that real values of the symbols give, so such a branch is
+  never taken (``piecewise_fold`` of a product of ``where`` indicators lists
+  combinations such as ``a & b`` after ``a``).
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -128,13 +134,43 @@ def _on_equality(value: Any, cond: Any) -> Any:
     return value
 
 
+_MAX_ATOMS = 10
+"""Branch reachability enumerates every truth assignment of at most this many relations."""
+
+
+def _reachable(branches: Sequence[tuple[Any, Any]]) -> list[bool]:
+    """Which branches of a Piecewise some truth assignment of its relations selects (first true wins).
+
+    Each distinct relation is an independent boolean, so the assignments include
+    every one the real values of the symbols can give, and more: a branch no
+    assignment selects is never taken, whatever the values (``a & b`` after
+    ``a``). Conditions that stay undecided after the relations are replaced count
+    as reached and do not stop the scan. Too many relations: every branch counts.
+    """
+    conds = [c for _, c in branches]
+    atoms = sorted(set().union(*(c.atoms(sympy.core.relational.Relational) for c in conds)), key=sympy.default_sort_key)
+    if len(atoms) > _MAX_ATOMS:
+        return [True] * len(conds)
+    reached = [False] * len(conds)
+    for bits in itertools.product((sympy.true, sympy.false), repeat=len(atoms)):
+        assignment = dict(zip(atoms, bits))
+        for k, cond in enumerate(conds):
+            value = cond.xreplace(assignment)
+            if value is sympy.false:
+                continue
+            reached[k] = True
+            if value is sympy.true:
+                break
+    return reached
+
+
 def _each_branch(e: Any) -> Any:
-    """0 when every branch of the folded Piecewise reduces to 0 by the cheap steps, else ``e``."""
+    """0 when every branch of the folded Piecewise that can be taken reduces to 0 by the cheap steps, else ``e``."""
     folded = sympy.piecewise_fold(e)
     if not isinstance(folded, sympy.Piecewise):
         return e
-    for value, cond in folded.args:
-        if cond is sympy.false:
+    for (value, cond), reached in zip(folded.args, _reachable(folded.args)):
+        if cond is sympy.false or not reached:
             continue
         branch = _on_equality(value, cond)
         if not any(_zero_after(step, branch) for _, step in CHEAP_LADDER):
