@@ -19,19 +19,17 @@ are those of the region: real, or a positive ``Dummy``):
 * ``exp of the difference``: a difference ``d`` of real values holding logs is
   0 when ``exp(d) - 1`` reduces to 0 over real exponential generators (exp is
   injective on the reals; both sides are real on the region);
-* ``each branch``: a Piecewise is 0 if every branch value is 0 (the branch
-  of an ``Eq(a, b)`` condition evaluated with one side solved for a symbol).
-  A branch that no truth assignment of the conditions' relations selects is
-  skipped: with each relation an independent boolean, those assignments
-  include every one that real values of the symbols give, so such a branch is
-  never taken (``piecewise_fold`` of a product of ``where`` indicators lists
-  combinations such as ``a & b`` after ``a``).
+* ``each branch``: an expression holding Piecewises is 0 if, for every truth
+  assignment of the relations in their conditions (each an independent
+  boolean, so every combination real values give is among them), the branches
+  taken make an expression the cheap steps reduce to 0; under an assignment
+  that makes ``Eq(a, b)`` true, ``a = b`` is substituted
+  (:mod:`verification.prove.branches`).
 """
 
 from __future__ import annotations
 
 import gc
-import itertools
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -39,6 +37,8 @@ from functools import partial
 from typing import Any
 
 import sympy
+
+from verification.prove.branches import each_assignment
 
 __all__ = ["LADDER", "CHEAP_LADDER", "COSTLY_LADDER", "attempt", "reduces_to_zero"]
 
@@ -122,60 +122,14 @@ def _fold_simplify(e: Any) -> Any:
     return sympy.simplify(sympy.piecewise_fold(e))
 
 
-def _on_equality(value: Any, cond: Any) -> Any:
-    """``value`` where ``cond`` holds, when ``cond`` is ``Eq(a, b)`` solvable for one of its symbols."""
-    if not isinstance(cond, sympy.Eq):
-        return value
-    u = cond.lhs - cond.rhs
-    for s in sorted(u.free_symbols, key=str):
-        solved = sympy.solve(u, s)
-        if len(solved) == 1:
-            return value.xreplace({s: solved[0]})
-    return value
-
-
-_MAX_ATOMS = 10
-"""Branch reachability enumerates every truth assignment of at most this many relations."""
-
-
-def _reachable(branches: Sequence[tuple[Any, Any]]) -> list[bool]:
-    """Which branches of a Piecewise some truth assignment of its relations selects (first true wins).
-
-    Each distinct relation is an independent boolean, so the assignments include
-    every one the real values of the symbols can give, and more: a branch no
-    assignment selects is never taken, whatever the values (``a & b`` after
-    ``a``). Conditions that stay undecided after the relations are replaced count
-    as reached and do not stop the scan. Too many relations: every branch counts.
-    """
-    conds = [c for _, c in branches]
-    atoms = sorted(set().union(*(c.atoms(sympy.core.relational.Relational) for c in conds)), key=sympy.default_sort_key)
-    if len(atoms) > _MAX_ATOMS:
-        return [True] * len(conds)
-    reached = [False] * len(conds)
-    for bits in itertools.product((sympy.true, sympy.false), repeat=len(atoms)):
-        assignment = dict(zip(atoms, bits))
-        for k, cond in enumerate(conds):
-            value = cond.xreplace(assignment)
-            if value is sympy.false:
-                continue
-            reached[k] = True
-            if value is sympy.true:
-                break
-    return reached
+def _cheap_zero(e: Any) -> bool:
+    return any(_zero_after(step, e) for _, step in CHEAP_LADDER)
 
 
 def _each_branch(e: Any) -> Any:
-    """0 when every branch of the folded Piecewise that can be taken reduces to 0 by the cheap steps, else ``e``."""
-    folded = sympy.piecewise_fold(e)
-    if not isinstance(folded, sympy.Piecewise):
-        return e
-    for (value, cond), reached in zip(folded.args, _reachable(folded.args)):
-        if cond is sympy.false or not reached:
-            continue
-        branch = _on_equality(value, cond)
-        if not any(_zero_after(step, branch) for _, step in CHEAP_LADDER):
-            return e
-    return sympy.S.Zero
+    """0 when, under every truth assignment of the Piecewise conditions' relations, the branches
+    taken make an expression the cheap steps reduce to 0 (:mod:`verification.prove.branches`)."""
+    return sympy.S.Zero if each_assignment(e, _cheap_zero) else e
 
 
 LADDER: tuple[tuple[str, Callable[[Any], Any]], ...] = (
