@@ -188,6 +188,7 @@ class _OpProver:
             kink.convention,
             region,
             (left, right),
+            function=self.c.definition.xreplace(others),
             settle=settle,
             budget=self.budget,
             samples=self.samples,
