@@ -93,9 +93,18 @@ class _OpProver:
         self.seconds = [0.0] * op.arity
         self.notes: list[str] = [i.describe() for i in self.c.identifications]
         self.audit_cuts: dict[int, list[float]] = {}
+        self._params_done: dict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
 
     def _exprs(self, at: dict[Any, Any]) -> list[Any]:
-        return [e.xreplace(at) for e in (self.forward, *self.partials, self.c.definition, *self.truths)]
+        return [self._at_params(e, at) for e in (self.forward, *self.partials, self.c.definition, *self.truths)]
+
+    def _at_params(self, e: Any, params: dict[Any, Any]) -> Any:
+        """``substitute(e, params)``, once per expression and parameter point: every region of a
+        parameter point starts from it, and a large rule makes the substitution the costly part."""
+        key = (id(e), tuple(params.items()))
+        if key not in self._params_done:
+            self._params_done[key] = (e, substitute(e, params))  # e kept alive: its id stays its own
+        return self._params_done[key][1]
 
     def param_cases(self) -> list[tuple[list[Piece], tuple[Domain, ...]]]:
         """Parameter regions with the input domains they give: symbolic pieces when the input
@@ -131,7 +140,7 @@ class _OpProver:
 
         def base(e: Any) -> Any:
             # parameters first (the cuts were found with them in place), then the branches fixed
-            return fix_branches(substitute(e, params), settled, complete)
+            return fix_branches(self._at_params(e, params), settled, complete)
 
         def on_region(e: Any) -> Any:
             return substitute(substitute(base(e), inputs), opened)
