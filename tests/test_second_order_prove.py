@@ -106,6 +106,8 @@ def test_equalities_are_substituted_only_where_they_hold() -> None:
     assert each_assignment(sympy.Piecewise((x - 1, sympy.Eq(x, 1)), (0, True)), _cancels)
     assert each_assignment(sympy.Piecewise((0, sympy.Ne(x, 1)), (x - 1, True)), _cancels)
     assert not each_assignment(sympy.Piecewise((x - 1, sympy.Eq(x, 2)), (0, True)), _cancels)
+    # x**2 = 1 has two solutions: nothing is substituted (x - 1 is -2 at x = -1)
+    assert not each_assignment(sympy.Piecewise((x - 1, sympy.Eq(x**2, 1)), (0, True)), _cancels)
 
 
 def test_each_branch_gives_up_rather_than_guess() -> None:

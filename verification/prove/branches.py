@@ -10,8 +10,8 @@ first whose condition is true), so the expression *is* the Piecewise-free
 expression those branches make; if that reduces to 0 for every assignment,
 the expression is 0 at every point. Nothing about the relations is assumed
 beyond their being true or false, except, under an assignment that makes
-``Eq(a, b)`` true (or ``Ne(a, b)`` false), ``a = b`` solved for one symbol and
-substituted.
+``Eq(a, b)`` true (or ``Ne(a, b)`` false), ``a = b`` solved for a symbol it
+is linear in (so the solution is the only one) and substituted.
 
 Unlike ``piecewise_fold``, whose output lists one branch per *combination* of
 the conditions (with combinations no assignment reaches, such as ``a & b``
@@ -85,9 +85,9 @@ def _equalities(e: Any, assignment: dict[Any, Any]) -> Any:
             continue
         u = rel.lhs - rel.rhs
         for s in sorted(u.free_symbols, key=str):
-            solved = sympy.solve(u, s)
-            if len(solved) == 1:
-                e = e.xreplace({s: solved[0]})
+            slope = sympy.diff(u, s)
+            if slope.is_number and slope.is_zero is False:  # linear in s: a = b for exactly one s
+                e = e.xreplace({s: s - u / slope})
                 break
     return e
 
