@@ -155,5 +155,12 @@ def test_planted_wrong_pow_second_derivatives_are_refuted_with_a_point(capsys: A
     lines = {tuple(line.split()[:2]): line for line in out.splitlines() if line.startswith("o2_")}
     for name in ("o2_pow_factor_dx", "o2_pow_plus_one_dx"):
         assert lines[(name, "d/dx")].split()[2] == "refuted" and "refuted at x = " in lines[(name, "d/dx")]
-        assert lines[(name, "d/dy")].split()[2] == "proven"
+        # d2/dxdy is right: proven region by region, though the audit refuted d2/dx2 of the same op
+        assert lines[(name, "d/dy")].split()[2] == "proven" and "3 regions" in lines[(name, "d/dy")]
     assert prove(get_op("o2_pow_factor")).verdict is Verdict.PROVEN  # right at first order
+
+
+def test_a_partial_with_nothing_checked_is_not_proven() -> None:
+    from verification.prove.records import PartialProof
+
+    assert PartialProof("op", "x", 0, None, None, ()).verdict is Verdict.UNDECIDED

@@ -146,10 +146,11 @@ class _OpProver:
             return substitute(substitute(base(e), inputs), opened)
 
         definition = base(self.c.definition)
-        if op.spec is not None:
+        refuted = self.audit_result.findings
+        if op.spec is not None and -1 not in refuted:
             truth = truth_on(definition, definition, self.general, region, None, self.budget).value
             self.forward_checks.append(self._compare(on_region(self.forward), truth, region))
-        for i in range(op.arity):
+        for i in (i for i in range(op.arity) if i not in refuted):
             t0 = time.perf_counter()
             piece = region[i]
             candidate = on_region(self.partials[i])
@@ -271,7 +272,8 @@ def _prove(op: Op, budget: float, samples: int, seed: int | None) -> OpProof:
     start = time.perf_counter()
     prover = _OpProver(op, budget, samples, seed)
     prover.audit_first()
-    if not prover.audit_result.findings:  # refuted already: the regions would only add time
+    # what the audit refuted needs no regions; every other partial (and the forward) still needs its proof
+    if len(prover.audit_result.findings) < prover.op.arity + (prover.op.spec is not None):
         prover.run()
     return prover.finish(start)
 

@@ -204,8 +204,9 @@ class PartialProof:
 
     @property
     def verdict(self) -> Verdict:
-        """Combined verdict of every region and kink."""
-        return combine([c.verdict for c in self.checks] + [k.verdict for k in self.kinks])
+        """Combined verdict of every region and kink; undecided when nothing was checked."""
+        parts = [c.verdict for c in self.checks] + [k.verdict for k in self.kinks]
+        return combine(parts) if parts else Verdict.UNDECIDED
 
     @property
     def failure(self) -> Check | None:
