@@ -8,7 +8,11 @@ region of the other inputs and parameters:
   product such as SELU's ``scale * alpha``);
 * the convention lies between the one-sided limits of the true partial
   (for a piecewise smooth function of one variable that interval is the
-  Clarke generalized gradient).
+  Clarke generalized gradient);
+* where the function itself has different one-sided limits (the partial
+  ``d relu / dx`` of a second-order proof, 0 to the left of 0 and 1 to the
+  right), it is stated: the function jumps, so no derivative exists at the
+  kink and the convention stands in for one.
 
 The other partials and the forward value at the kink are compared with the
 truth like any other point region (see :mod:`verification.prove.ops`).
@@ -71,6 +75,17 @@ def _one_sided(truth: Any, symbol: Any, at: float, piece: Piece, settle: set[Any
     return limit_of(inside, piece.symbol, 0, "+", budget)
 
 
+def _jump(function: Any, symbol: Any, at: float, neighbours: Sequence[Piece], settle: set[Any], budget: float) -> Any:
+    """The one-sided limits of ``function`` at ``at`` when both are real numbers that differ, else None."""
+    if len(neighbours) != 2:
+        return None
+    limits = [_one_sided(function, symbol, at, piece, settle, budget) for piece in neighbours]
+    if any(v is None or not v.is_number or v.is_extended_real is not True for v in limits):
+        return None
+    left, right = limits
+    return (left, right) if (left - right).is_zero is False else None
+
+
 def kink_check(
     rule_value: Any,
     truth: Any,
@@ -80,15 +95,18 @@ def kink_check(
     region: Sequence[Piece],
     neighbours: tuple[Piece | None, Piece | None],
     *,
+    function: Any,
     settle: set[Any],
     budget: float,
     samples: int,
     rng: random.Random,
 ) -> KinkCheck:
-    """The kink check on one region; ``truth`` has every other symbol already put at the region."""
+    """The kink check on one region; ``truth`` and ``function`` (the definition) have every other
+    symbol already put at the region."""
     name = region_name(region)
+    sides = [piece for piece in neighbours if piece is not None]
     conv = _convention_check(rule_value, convention, region, budget=budget, samples=samples, rng=rng)
-    limits = [_one_sided(truth, general_symbol, at, piece, settle, budget) for piece in neighbours if piece is not None]
+    limits = [_one_sided(truth, general_symbol, at, piece, settle, budget) for piece in sides]
     value = exact_number(convention)
     if not limits or any(v is None for v in limits):
         shown = [*limits, None][:2]
@@ -102,4 +120,5 @@ def kink_check(
     verdict = (
         Verdict.PROVEN if inside is sympy.true else Verdict.REFUTED if inside is sympy.false else Verdict.UNDECIDED
     )
-    return KinkCheck(name, conv, lo, hi, verdict)
+    jump = _jump(function, general_symbol, at, sides, settle, budget) if verdict is Verdict.PROVEN else None
+    return KinkCheck(name, conv, lo, hi, verdict, jump)

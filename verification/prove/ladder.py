@@ -19,8 +19,14 @@ are those of the region: real, or a positive ``Dummy``):
 * ``exp of the difference``: a difference ``d`` of real values holding logs is
   0 when ``exp(d) - 1`` reduces to 0 over real exponential generators (exp is
   injective on the reals; both sides are real on the region);
-* ``each branch``: a Piecewise is 0 if every branch value is 0 (the branch
-  of an ``Eq(a, b)`` condition evaluated with one side solved for a symbol).
+* ``each branch``: an expression holding Piecewises is 0 if, for every truth
+  assignment of the relations in their conditions (each an independent
+  boolean, so every combination real values give is among them), the branches
+  taken make an expression the cheap steps reduce to 0; under an assignment
+  that makes ``Eq(a, b)`` true, ``a = b`` is substituted
+  (:mod:`verification.prove.branches`). It comes third: on a difference
+  holding ``where`` branches it is cheaper than the global rewrites, and on
+  one without it returns at once.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from functools import partial
 from typing import Any
 
 import sympy
+
+from verification.prove.branches import each_assignment
 
 __all__ = ["LADDER", "CHEAP_LADDER", "COSTLY_LADDER", "attempt", "reduces_to_zero"]
 
@@ -116,39 +124,23 @@ def _fold_simplify(e: Any) -> Any:
     return sympy.simplify(sympy.piecewise_fold(e))
 
 
-def _on_equality(value: Any, cond: Any) -> Any:
-    """``value`` where ``cond`` holds, when ``cond`` is ``Eq(a, b)`` solvable for one of its symbols."""
-    if not isinstance(cond, sympy.Eq):
-        return value
-    u = cond.lhs - cond.rhs
-    for s in sorted(u.free_symbols, key=str):
-        solved = sympy.solve(u, s)
-        if len(solved) == 1:
-            return value.xreplace({s: solved[0]})
-    return value
+def _cheap_zero(e: Any) -> bool:
+    return any(_zero_after(step, e) for _, step in CHEAP_LADDER)
 
 
 def _each_branch(e: Any) -> Any:
-    """0 when every branch of the folded Piecewise reduces to 0 by the cheap steps, else ``e``."""
-    folded = sympy.piecewise_fold(e)
-    if not isinstance(folded, sympy.Piecewise):
-        return e
-    for value, cond in folded.args:
-        if cond is sympy.false:
-            continue
-        branch = _on_equality(value, cond)
-        if not any(_zero_after(step, branch) for _, step in CHEAP_LADDER):
-            return e
-    return sympy.S.Zero
+    """0 when, under every truth assignment of the Piecewise conditions' relations, the branches
+    taken make an expression the cheap steps reduce to 0 (:mod:`verification.prove.branches`)."""
+    return sympy.S.Zero if each_assignment(e, _cheap_zero) else e
 
 
 LADDER: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("as written", lambda e: e),
     ("cancel", sympy.cancel),
+    ("each branch", _each_branch),
     ("expand", sympy.expand),
     ("rewrite(exp)", _cancel_exp),
     ("exp generators", _exp_generators),
-    ("each branch", _each_branch),
     ("rewrite(log)", _logs),
     ("exp of the difference", _exp_of),
     ("trigsimp", sympy.trigsimp),

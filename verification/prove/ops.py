@@ -93,9 +93,18 @@ class _OpProver:
         self.seconds = [0.0] * op.arity
         self.notes: list[str] = [i.describe() for i in self.c.identifications]
         self.audit_cuts: dict[int, list[float]] = {}
+        self._params_done: dict[tuple[int, tuple[Any, ...]], tuple[Any, Any]] = {}
 
     def _exprs(self, at: dict[Any, Any]) -> list[Any]:
-        return [e.xreplace(at) for e in (self.forward, *self.partials, self.c.definition, *self.truths)]
+        return [self._at_params(e, at) for e in (self.forward, *self.partials, self.c.definition, *self.truths)]
+
+    def _at_params(self, e: Any, params: dict[Any, Any]) -> Any:
+        """``substitute(e, params)``, once per expression and parameter point: every region of a
+        parameter point starts from it, and a large rule makes the substitution the costly part."""
+        key = (id(e), tuple(params.items()))
+        if key not in self._params_done:
+            self._params_done[key] = (e, substitute(e, params))  # e kept alive: its id stays its own
+        return self._params_done[key][1]
 
     def param_cases(self) -> list[tuple[list[Piece], tuple[Domain, ...]]]:
         """Parameter regions with the input domains they give: symbolic pieces when the input
@@ -131,16 +140,17 @@ class _OpProver:
 
         def base(e: Any) -> Any:
             # parameters first (the cuts were found with them in place), then the branches fixed
-            return fix_branches(substitute(e, params), settled, complete)
+            return fix_branches(self._at_params(e, params), settled, complete)
 
         def on_region(e: Any) -> Any:
             return substitute(substitute(base(e), inputs), opened)
 
         definition = base(self.c.definition)
-        if op.spec is not None:
+        refuted = self.audit_result.findings
+        if op.spec is not None and -1 not in refuted:
             truth = truth_on(definition, definition, self.general, region, None, self.budget).value
             self.forward_checks.append(self._compare(on_region(self.forward), truth, region))
-        for i in range(op.arity):
+        for i in (i for i in range(op.arity) if i not in refuted):
             t0 = time.perf_counter()
             piece = region[i]
             candidate = on_region(self.partials[i])
@@ -188,6 +198,7 @@ class _OpProver:
             kink.convention,
             region,
             (left, right),
+            function=self.c.definition.xreplace(others),
             settle=settle,
             budget=self.budget,
             samples=self.samples,
@@ -261,7 +272,8 @@ def _prove(op: Op, budget: float, samples: int, seed: int | None) -> OpProof:
     start = time.perf_counter()
     prover = _OpProver(op, budget, samples, seed)
     prover.audit_first()
-    if not prover.audit_result.findings:  # refuted already: the regions would only add time
+    # what the audit refuted needs no regions; every other partial (and the forward) still needs its proof
+    if len(prover.audit_result.findings) < prover.op.arity + (prover.op.spec is not None):
         prover.run()
     return prover.finish(start)
 

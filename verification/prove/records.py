@@ -136,6 +136,9 @@ class KinkCheck:
     left: Any
     right: Any
     clarke: Verdict
+    jump: tuple[Any, Any] | None = None
+    """The function's own one-sided limits at the kink when they differ: it jumps there, so it has no
+    derivative at that point (a kink of a first derivative is where the second does not exist)."""
 
     @property
     def verdict(self) -> Verdict:
@@ -164,7 +167,10 @@ class KinkCheck:
             )
         if self.clarke is Verdict.UNDECIDED:
             return f"kink {self.at}: one-sided derivatives {show(self.left)}, {show(self.right)} not both decided"
-        return f"kink {self.at}: rule returns the convention {declared}, inside {self.interval}"
+        jumps = ""
+        if self.jump is not None:
+            jumps = f"its value jumps from {show(self.jump[0])} to {show(self.jump[1])}: no derivative exists there; "
+        return f"kink {self.at}: {jumps}rule returns the convention {declared}, inside {self.interval}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -174,6 +180,7 @@ class KinkCheck:
             "left": str(self.left),
             "right": str(self.right),
             "clarke": str(self.clarke),
+            "jump": None if self.jump is None else [str(v) for v in self.jump],
             "verdict": str(self.verdict),
         }
 
@@ -197,8 +204,9 @@ class PartialProof:
 
     @property
     def verdict(self) -> Verdict:
-        """Combined verdict of every region and kink."""
-        return combine([c.verdict for c in self.checks] + [k.verdict for k in self.kinks])
+        """Combined verdict of every region and kink; undecided when nothing was checked."""
+        parts = [c.verdict for c in self.checks] + [k.verdict for k in self.kinks]
+        return combine(parts) if parts else Verdict.UNDECIDED
 
     @property
     def failure(self) -> Check | None:
