@@ -138,20 +138,21 @@ def _ops(arg: str | None, engine: Engine) -> tuple[str, ...] | None:
         raise UsageError("--ops names no op")
     supported = engine.supported_ops()
     probe = getattr(engine, "probe", None)
-    broken = {r.op for r in probe.results if r.status == "broken"} if probe is not None else set()
+    status = {r.op: r.status for r in probe.results if all(r.shape) and r.status != "missing"} if probe else {}
     for name in names:
         try:
             get_op(name)
         except AutodiffError as exc:
             raise UsageError(str(exc)) from None
-        if name not in supported and name not in broken:
+        if name not in supported and name not in status:
             raise UsageError(f"engine {engine.name} does not support op {name!r}")
     left_out = [n for n in names if n not in supported]
     if left_out:
-        print(f"broken, so left out of the campaign (see the defects): {', '.join(left_out)}")
+        shown = ", ".join(f"{n} ({status[n]})" for n in left_out)
+        print(f"left out of the campaign, as probing judged them (see the defects): {shown}")
         names = tuple(n for n in names if n in supported)
         if not names:
-            raise UsageError(f"every op of --ops is broken on {engine.name}: {', '.join(left_out)}")
+            raise UsageError(f"every op of --ops failed probing on {engine.name}: {shown}")
     return names
 
 

@@ -143,3 +143,13 @@ def test_a_rule_returning_a_plain_constant_runs_and_passes(
     assert findings["defects"] == [] and "PASS: no defect" in text
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["status"] == "finished"
+
+
+def test_an_op_probing_judged_is_left_out_with_its_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """exp raising on every input is named with the status probing gave it, not a generic 'unsupported'."""
+    code, findings, text = _verify(
+        tmp_path / "exp", capsys, "--engine", f"{CLONES}:RaisingExp", "--ops", "exp,mul", "--examples", "10"
+    )
+    assert code == 1, text
+    assert "left out of the campaign, as probing judged them (see the defects): exp (broken)" in text
+    assert [d["ops"] for d in findings["defects"] if d["severity"] == "broken"] == [["exp"]]
