@@ -75,15 +75,16 @@ def evaluate(
     const: Callable[[float], Any],
     apply: Callable[[Op, list[Any], tuple[float, ...]], Any],
     resolve: Resolver = get_op,
+    memo: dict[Expr, Any] | None = None,
 ) -> Any:
     """Fold ``tree``: variables from ``leaves``, constants through ``const``, ops through ``apply``.
 
     Identical subtrees are evaluated once and their result reused, so on an
     engine a repeated subexpression is one node with several consumers (the
     graph is a DAG): that is what exercises an engine's accumulation and its
-    topological order.
+    topological order. ``memo``, when given, receives the result of each op application.
     """
-    memo: dict[Expr, Any] = {}
+    memo = {} if memo is None else memo
 
     def fold(node: Expr) -> Any:
         if isinstance(node, Var):

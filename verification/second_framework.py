@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from verification.expr import Apply, Const, Expr, Var
+from verification.expr import Expr, evaluate
 from verification.foreign import EVAL_TIMEOUT
 from verification.second_check import Mode
 from verification.timeout import Timeout, time_limit
@@ -69,19 +69,13 @@ class FrameworkOrder2:
 
     def build(self, tree: Expr, leaves: Sequence[Any], memo: dict[Expr, Any] | None = None) -> Any:
         """The tree on ``leaves`` (a repeated subtree computed once; ``memo`` receives each op application)."""
-        memo = {} if memo is None else memo
-
-        def ev(node: Expr) -> Any:
-            if isinstance(node, Var):
-                return leaves[node.index]
-            if isinstance(node, Const):
-                return self.constant(node.value)
-            if node not in memo:
-                assert isinstance(node, Apply)
-                memo[node] = self.apply(node.op, [ev(a) for a in node.args], node.params)
-            return memo[node]
-
-        return ev(tree)
+        return evaluate(
+            tree,
+            leaves,
+            const=self.constant,
+            apply=lambda op, args, params: self.apply(op.name, args, params),
+            memo=memo,
+        )
 
     def second(
         self, tree: Expr, point: Sequence[float], v: Sequence[float], modes: frozenset[Mode]

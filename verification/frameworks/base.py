@@ -19,7 +19,8 @@ from autodiff import AutodiffError, Op, Spelling, all_ops, get_op, spelling_of
 from verification.defect_kinds import Form
 from verification.engine_api import Evaluation
 from verification.errors import UsageError
-from verification.expr import Apply, Const, Expr, Var, ops_in
+from verification.expr import Apply, Expr, Var, ops_in
+from verification.expr import evaluate as fold
 from verification.foreign import EVAL_TIMEOUT, PROBE_TIMEOUT
 from verification.foreign import _scalar as scalar  # one conversion of an engine's numbers
 from verification.forms import assignments, compile_template, function_path, template_in
@@ -286,18 +287,8 @@ class FrameworkEngine(ProbedNow):
 
     def build(self, tree: Expr, leaves: Sequence[Any]) -> Any:
         """The tree in framework code on ``leaves``; a repeated subtree is computed once."""
-        memo: dict[Expr, Any] = {}
-
-        def ev(node: Expr) -> Any:
-            if isinstance(node, Var):
-                return leaves[node.index]
-            if isinstance(node, Const):
-                return self.constant(node.value)
-            if node not in memo:
-                memo[node] = self.forms[node.op](*(ev(a) for a in node.args), *node.params)
-            return memo[node]
-
-        return ev(tree)
+        forms = self.forms
+        return fold(tree, leaves, const=self.constant, apply=lambda op, args, params: forms[op.name](*args, *params))
 
     def evaluate(self, tree: Expr, point: Sequence[float]) -> Evaluation:
         """Value and gradient of ``tree`` at ``point``; an exception, or no answer within :attr:`timeout`
