@@ -35,3 +35,15 @@ def restore_registry() -> Iterator[None]:
     yield
     for name in set(op_names()) - before:
         unregister(name)
+
+
+@pytest.fixture
+def forget_custom_ops() -> Iterator[None]:
+    """Custom framework ops declared during a test (``--custom``, ``custom_op``) are removed afterwards."""
+    from autodiff import op_names
+    from verification.frameworks import remove_custom
+
+    before = set(op_names())
+    yield
+    for name in set(op_names()) - before:
+        remove_custom(name)

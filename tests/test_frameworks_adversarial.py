@@ -3,15 +3,13 @@ severity and the exit status ``gradproof verify --custom`` must give (1: wrong o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from autodiff import op_names
 from gradproof.cli import main
-from verification.frameworks import framework_engine, load_custom, remove_custom
+from verification.frameworks import framework_engine, load_custom
 from verification.frameworks.check import MAX_HANGS, OpCheck, check_op
 from verification.localjudge import judge_local
 
@@ -20,12 +18,7 @@ SOFTPLUS = "log(1 + exp(x))"
 POINTS = 40
 
 
-@pytest.fixture(autouse=True)
-def _forget_custom_ops() -> Iterator[None]:
-    before = set(op_names())
-    yield
-    for name in set(op_names()) - before:
-        remove_custom(name)
+pytestmark = pytest.mark.usefixtures("forget_custom_ops")
 
 
 def _check(framework: str, attr: str, spec: str, *, timeout: float | None = None) -> tuple[OpCheck, Any, str]:

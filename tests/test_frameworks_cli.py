@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from autodiff import op_names
 from gradproof.cli import main
-from verification.frameworks import remove_custom
 
 OPS = "tests.framework_ops"
 
 
-@pytest.fixture(autouse=True)
-def _forget_custom_ops() -> Iterator[None]:
-    before = set(op_names())
-    yield
-    for name in set(op_names()) - before:
-        remove_custom(name)
+pytestmark = pytest.mark.usefixtures("forget_custom_ops")
 
 
 def _verify(tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, Path]:
