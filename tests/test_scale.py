@@ -104,6 +104,7 @@ def lone_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClust
         started.stop()
 
 
+@pytest.mark.usefixtures("restore_registry")
 def test_a_plugin_file_only_the_client_has_is_uploaded_to_the_workers(
     lone_worker: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -119,6 +120,7 @@ def test_a_plugin_file_only_the_client_has_is_uploaded_to_the_workers(
     assert list((Path(lone_worker.file).parent / "w0").rglob("client_only_ops.py"))  # the uploaded copy
 
 
+@pytest.mark.usefixtures("restore_registry")
 def test_what_a_worker_cannot_import_is_a_usage_error_naming_it(
     lone_worker: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
