@@ -316,6 +316,19 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
     assert sorted(json.loads(line)["index"] for line in manifest) == [0, 1, 2, 3]
 
 
+def test_an_exploding_interval_is_refined_not_a_memory_error() -> None:
+    """At 64 bits exp(x1)**-2 ** (x0/x1 * exp(x1)) encloses exp(+-1e34), and exp of that wanted ~1e34 bits:
+    a 100,000-expression campaign died of MemoryError there. The enclosure is refused and refined instead."""
+    from verification.expr import Apply, Var
+    from verification.references import reference
+
+    inner = Apply("pow_const", (Apply("exp", (Var(1),)),), (-2.0,))
+    power = Apply("pow", (inner, Apply("mul", (Apply("truediv", (Var(0), Var(1))), Apply("exp", (Var(1),))))))
+    certified = reference(Apply("exp", (power,)), 2).certify((0.5, -3.0740982809725835e-54))
+    assert certified is not None and certified.bits > 64
+    assert (certified.value, certified.grads) == (1.444667861009766, (-1.0629272107732313, -0.5314636053866156))
+
+
 def test_memory_for_ratios_and_findings_is_bounded() -> None:
     sample = RatioSample(cap=100)
     sample.extend(float(i) for i in range(10_000))
