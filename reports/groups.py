@@ -90,10 +90,17 @@ class Groups:
 
 def factorize(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of a 2-d integer array: the index of each one's first row, and each row's distinct number."""
-    key = np.zeros(len(codes), np.int64)
-    for j in range(codes.shape[1]):
-        values, column = np.unique(codes[:, j], return_inverse=True)
-        key = np.unique(key * len(values) + column, return_inverse=True)[1].reshape(-1)
+    low, high = codes.min(axis=0), codes.max(axis=0)
+    spans = [int(h) - int(lo) + 1 for lo, h in zip(low.tolist(), high.tolist())]
+    if math.prod(spans) < 1 << 62:  # one whole number per row: its columns as digits
+        key = np.zeros(len(codes), np.int64)
+        for j, span in enumerate(spans):
+            key = key * span + (codes[:, j] - low[j])
+    else:
+        key = np.zeros(len(codes), np.int64)
+        for j in range(codes.shape[1]):
+            values, column = np.unique(codes[:, j], return_inverse=True)
+            key = np.unique(key * len(values) + column, return_inverse=True)[1].reshape(-1)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
 

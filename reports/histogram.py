@@ -93,14 +93,20 @@ class Histogram:
         if not len(values):
             return
         new = groups.astype(np.int64) * self.scale.bins + self.scale.index(values)
-        keys = np.concatenate([self.keys, new])
-        counts = np.concatenate([self.counts, np.ones(len(new), np.int64)])
-        tops = np.concatenate([self.top, np.where(np.isnan(values), np.inf, values)])
-        order = np.lexsort((tops, keys))
-        keys, tops, counts = keys[order], tops[order], counts[order]
-        last = np.r_[keys[1:] != keys[:-1], True]
-        self.keys, self.top = keys[last], tops[last]
-        self.counts = np.diff(np.r_[0, np.cumsum(counts)[last]])
+        order = np.argsort(new, kind="stable")
+        keys, tops = new[order], np.where(np.isnan(values), np.inf, values)[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        keys, tops, counts = keys[starts], np.maximum.reduceat(tops, starts), np.diff(np.r_[starts, len(new)])
+        at = np.searchsorted(self.keys, keys)
+        known = at < len(self.keys)
+        known[known] = self.keys[at[known]] == keys[known]
+        hit = at[known]
+        self.counts[hit] += counts[known]
+        self.top[hit] = np.maximum(self.top[hit], tops[known])
+        fresh, where = ~known, at[~known]
+        self.keys = np.insert(self.keys, where, keys[fresh])
+        self.counts = np.insert(self.counts, where, counts[fresh])
+        self.top = np.insert(self.top, where, tops[fresh])
 
     def _span(self, group: int) -> tuple[int, int]:
         lo, hi = np.searchsorted(self.keys, [group * self.scale.bins, (group + 1) * self.scale.bins])
