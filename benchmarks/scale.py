@@ -70,7 +70,8 @@ def gradproof(args: list[str], *, run: Path | None = None, every: float = 1.0, r
     """Run ``gradproof ARGS`` (the code under ``root``) in a fresh process, sampling the client's memory."""
     t0 = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.Popen([sys.executable, "-m", "gradproof", *args], env=env, stdout=subprocess.DEVNULL)
+    # run from root: "python -m" puts the working directory first on sys.path, before PYTHONPATH
+    proc = subprocess.Popen([sys.executable, "-m", "gradproof", *args], env=env, cwd=root, stdout=subprocess.DEVNULL)
     samples: list[tuple[float, int, float]] = []
     peak = 0.0
     while proc.poll() is None:
