@@ -3,8 +3,8 @@
 :func:`aggregate` reads a run's Parquet records with only the columns a
 report uses, a batch of whole part files at a time (at least
 :data:`UNIT_ROWS` rows, never a part cut in two; each part opened on its
-own: a ``pyarrow.dataset`` keeps what it read of every part's footer, 585
-against 318 MB of peak memory over the 4,000 parts of 100,000 expressions),
+own: read through one ``pyarrow.dataset``, memory grew with the parts read,
+585 against 318 MB over the 4,000 parts of 100,000 expressions),
 and keeps per group
 (method, op x method, depth x method, ...) exact counts and maxima and fine
 histograms of the errors (:mod:`reports.histogram`: percentiles to within
