@@ -30,7 +30,12 @@ def wait_for(predicate: Callable[[], bool], seconds: float = 60, *, poll: float 
 
 
 class LocalCluster:
-    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) under ``directory``."""
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) under ``directory``.
+
+    Each worker runs in its own directory ``directory/wN`` (its current and
+    local directory), so a relative path means something else on a worker
+    than on the client, as on another machine.
+    """
 
     def __init__(self, directory: Path, workers: int) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -44,9 +49,11 @@ class LocalCluster:
         try:
             wait_for(self.file.exists, 60)
             for i in range(workers):
-                where = ["--host", "127.0.0.1", "--name", f"w{i}", "--local-directory", str(directory / f"w{i}")]
+                home = directory / f"w{i}"
+                home.mkdir(exist_ok=True)
+                where = ["--host", "127.0.0.1", "--name", f"w{i}", "--local-directory", str(home)]
                 cmd = [dask, "worker", "--scheduler-file", str(self.file), "--nthreads", "1", *where, "--no-dashboard"]
-                self.workers.append(subprocess.Popen(cmd, **quiet))  # type: ignore[call-overload]
+                self.workers.append(subprocess.Popen(cmd, cwd=home, **quiet))  # type: ignore[call-overload]
             wait_for(lambda: self.worker_count() == workers, 60)
         except BaseException:
             self.stop()

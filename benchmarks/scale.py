@@ -12,10 +12,15 @@ Measured in one run, each campaign a fresh ``gradproof verify`` process
 * the client's resident memory while a long campaign runs (``--memory-examples``,
   100,000 with ``--full``), sampled from /proc every second, as the run
   progresses (target: flat, under 500 MB);
-* the time and peak memory of ``gradproof report`` over that run.
+* the time and peak memory of ``gradproof report`` over that run, and with
+  ``--baseline REV`` the same for the report code of git revision REV (its
+  files taken with ``git archive``) over the same run, as a ratio;
+* bytes per expression of the long run's Parquet records.
 
 Run from the repository root: ``python -m benchmarks.scale`` (a few minutes on
-two cores) or ``python -m benchmarks.scale --full`` (hours on two cores).
+two cores) or ``python -m benchmarks.scale --full`` (about an hour on two
+cores). ``--no-throughput`` skips the throughput and CSV runs; ``--run DIR``
+measures the report over an existing run instead of starting a long one.
 """
 
 from __future__ import annotations
@@ -61,11 +66,12 @@ def _chunks_done(run: Path | None) -> int:
         return 0
 
 
-def gradproof(args: list[str], *, run: Path | None = None, every: float = 1.0) -> Watched:
-    """Run ``gradproof ARGS`` in a fresh process, sampling its (the client's, not the workers') memory."""
+def gradproof(args: list[str], *, run: Path | None = None, every: float = 1.0, root: Path = ROOT) -> Watched:
+    """Run ``gradproof ARGS`` (the code under ``root``) in a fresh process, sampling the client's memory."""
     t0 = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "gradproof", *args], env=env, stdout=subprocess.DEVNULL)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    # run from root: "python -m" puts the working directory first on sys.path, before PYTHONPATH
+    proc = subprocess.Popen([sys.executable, "-m", "gradproof", *args], env=env, cwd=root, stdout=subprocess.DEVNULL)
     samples: list[tuple[float, int, float]] = []
     peak = 0.0
     while proc.poll() is None:
@@ -128,10 +134,25 @@ def memory(tmp: Path, examples: int) -> Path:
     return out
 
 
-def report(run: Path) -> None:
-    """Print the time and peak memory of ``gradproof report`` over the run."""
-    watched = gradproof(["report", str(run), "--out", str(run.parent / "report"), "--format", "md,csv"], every=0.2)
+def report(run: Path, baseline: str | None = None) -> None:
+    """Print the time and peak memory of ``gradproof report`` over the run (and of the baseline's report code)."""
+    meta = json.loads((run / "run.json").read_text())
+    expressions, parquet = meta["counts"]["expressions"], _size(run / "records")
+    print(f"run {run}: {expressions:,} expressions, Parquet {parquet / expressions:,.0f} bytes per expression")
+    args = ["report", str(run), "--format", "md,csv"]
+    watched = gradproof([*args, "--out", str(run.parent / "report")], every=0.2)
     print(f"report over that run: {watched.seconds:.1f} s, peak {watched.peak_mb:.0f} MB")
+    if baseline is None:
+        return
+    with tempfile.TemporaryDirectory() as name:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", name], input=archive.stdout, check=True)
+        old = gradproof([*args, "--out", str(run.parent / "report-baseline")], every=0.2, root=Path(name))
+    print(f"report with the code of {baseline}: {old.seconds:.1f} s, peak {old.peak_mb:.0f} MB")
+    print(
+        f"  peak memory now / then: {watched.peak_mb / old.peak_mb:.2f}, time now / then: "
+        f"{watched.seconds / old.seconds:.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,13 +160,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=300, help="expressions per throughput run (300)")
     parser.add_argument("--memory-examples", type=int, default=3000, help="expressions of the long run (3000)")
     parser.add_argument("--full", action="store_true", help=f"the long run has {FULL_EXAMPLES:,} expressions")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the throughput and CSV runs")
+    parser.add_argument("--run", type=Path, help="measure the report over this run instead of a new long run")
+    parser.add_argument("--baseline", metavar="REV", help="also measure the report code of this git revision")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        two = throughput(tmp, args.examples)
-        disk(two)
-        long = memory(tmp, FULL_EXAMPLES if args.full else args.memory_examples)
-        report(long)
+        if not args.no_throughput and args.run is None:
+            disk(throughput(tmp, args.examples))
+        long = args.run or memory(tmp, FULL_EXAMPLES if args.full else args.memory_examples)
+        report(long, args.baseline)
     return 0
 
 

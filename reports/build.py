@@ -19,6 +19,7 @@ from typing import Any, Final
 import pandas as pd
 
 from reports import compare, mutation, plots, stats
+from reports.aggregate import Aggregate, aggregate
 from reports.errors import ReportError
 from reports.formats import FORMATS, parse_formats
 from reports.load import Run, load_run
@@ -32,6 +33,11 @@ HEADLINE: Final = (
     "Headline metric: Herbie's bits of error, log2(ULP distance + 1) between a method's gradient and "
     "the certified derivative rounded to float64: 0 is correctly rounded, 1 is one ULP off, 64 marks a "
     "failure where the truth is finite. Percentiles are nearest-rank."
+)
+RESOLUTION: Final = (
+    "The records are read a batch at a time: counts, shares and maxima are exact; percentiles come from "
+    "histograms of 1/1024 bit (relative errors: 1/1024 of an octave, 0.068 %) and are the largest error "
+    "in the bin of the exact percentile, never below it, exact when that bin holds one value."
 )
 
 
@@ -67,7 +73,7 @@ def _flatten(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 
 def _headline_text(run: Run, over: dict[str, Any]) -> str:
     parts = [f"Run {run.run_id}."]
-    if run.records is not None:
+    if run.has_records:
         parts.append(
             f"Engine {', '.join(over['engines'])}: {over['rows']} records over {over['expressions']} "
             f"expressions and {over['points']} points; rule bugs: {over['rule_bugs']}, unsamplable rows: "
@@ -80,28 +86,29 @@ def _headline_text(run: Run, over: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Section]:
-    over = stats.overview(records, run.meta, run.findings_total)
+def _record_sections(run: Run, totals: Aggregate, vcurves: int) -> list[Section]:
+    over = {**stats.overview(None, run.meta, run.findings_total), **totals.overview()}
+    by_depth = totals.summary("by_depth")
     sections = [
-        Section("Overview", [_headline_text(run, over), HEADLINE]),
+        Section("Overview", [_headline_text(run, over), HEADLINE, RESOLUTION]),
         Section(
             "Accuracy per method",
             ["Error of each method's gradient against the certified truth, over scored rows."],
             [
-                Table("by_method", "Per method", stats.by_method(records)),
+                Table("by_method", "Per method", totals.summary("by_method")),
                 Table(
                     "excess",
                     "Bits of error beyond sympy's own derivative evaluated in float64 (the problem's cost)",
-                    stats.excess(records),
+                    totals.excess_table(),
                 ),
             ],
         ),
     ]
     figures = [
-        Figure("error_ecdf", "Share of rows within a given bits of error, per method", plots.error_ecdf(records)),
-        Figure("error_vs_depth", "Bits of error against expression depth", plots.error_vs_depth(records)),
+        Figure("error_ecdf", "Share of rows within a given bits of error, per method", plots.error_ecdf(totals.ecdf())),
+        Figure("error_vs_depth", "Bits of error against expression depth", plots.error_vs_depth(by_depth)),
     ]
-    curves = sample_vcurves(records, vcurves) if vcurves else []
+    curves = sample_vcurves(totals.curve_candidates(), vcurves) if vcurves else []
     if curves:
         figures.append(
             Figure("fd_vcurve", "Central-difference error against step, chosen step marked", plots.fd_vcurves(curves))
@@ -111,8 +118,8 @@ def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Sect
         Section(
             "Verdicts, exceptions and discards",
             tables=[
-                Table("verdicts", "Rows per method and verdict", stats.verdicts(records)),
-                Table("exceptions", "Exceptions per method and kind", stats.exceptions(records)),
+                Table("verdicts", "Rows per method and verdict", totals.verdict_table()),
+                Table("exceptions", "Exceptions per method and kind", totals.exception_table()),
                 Table("discards", "Points discarded before scoring (run.json)", stats.discards(run.meta)),
             ],
         ),
@@ -120,16 +127,16 @@ def _record_sections(run: Run, records: pd.DataFrame, vcurves: int) -> list[Sect
             "Per op",
             ["A record counts for every op its expression contains; the second table keeps single-op expressions."],
             [
-                Table("by_op", "Per op (all expressions containing it)", stats.by_op(records)),
-                Table("single_op", "Per op, single-op expressions", stats.single_op(records)),
+                Table("by_op", "Per op (all expressions containing it)", totals.summary("by_op")),
+                Table("single_op", "Per op, single-op expressions", totals.summary("single_op")),
             ],
         ),
         Section(
             "Per expression shape",
             tables=[
-                Table("by_depth", "Per depth", stats.by_depth(records)),
-                Table("by_size", "Per size (nodes, power-of-two buckets)", stats.by_size(records)),
-                Table("by_engine", "Per engine", stats.by_engine(records)),
+                Table("by_depth", "Per depth", by_depth),
+                Table("by_size", "Per size (nodes, power-of-two buckets)", totals.summary("by_size")),
+                Table("by_engine", "Per engine", totals.summary("by_engine")),
             ],
         ),
     ]
@@ -151,8 +158,8 @@ def _findings_section(run: Run) -> Section:
     return Section("Findings", text, [Table("findings", "Findings", table)] if len(table) else [], blocks=blocks)
 
 
-def _comparison_section(run: Run, base: Run, a: pd.DataFrame, b: pd.DataFrame) -> tuple[Section, int]:
-    fresh = compare.new_rule_bugs(a, b)
+def _comparison_section(run: Run, base: Run, a: Aggregate, b: Aggregate) -> tuple[Section, int]:
+    fresh = compare.new_rule_bugs(*(t.rule_bug_rows().assign(verdict="rule_bug") for t in (a, b)))
     text = [
         f"A = {run.run_id} ({run.path}), B = {base.run_id} ({base.path}). A change counts beyond "
         f"{compare.BITS_TOLERANCE:g} bit in median or max bits of error, or "
@@ -160,11 +167,18 @@ def _comparison_section(run: Run, base: Run, a: pd.DataFrame, b: pd.DataFrame) -
         f"New rule bugs in A: {len(fresh)} expression(s)." if len(fresh) else "No new rule bug in A.",
     ]
     tables = [
-        Table("compare_by_method", "A against B, per method", compare.compare_by_method(a, b)),
-        Table("compare_by_op", "A against B, per op and method", compare.compare_by_op(a, b)),
+        Table("compare_by_method", "A against B, per method", _side_by_side(a, b, "by_method")),
+        Table("compare_by_op", "A against B, per op and method", _side_by_side(a, b, "by_op")),
         Table("new_rule_bugs", "Rule bugs in A on expressions without one in B", fresh),
     ]
     return Section(f"Comparison with {base.run_id}", text, tables), len(fresh)
+
+
+def _side_by_side(a: Aggregate, b: Aggregate, name: str) -> pd.DataFrame:
+    """:func:`reports.compare.compare` of two runs' ``name`` summaries (``by_method`` or ``by_op``)."""
+    table_a, table_b = a.summary(name), b.summary(name)
+    keys = ["method"] if name == "by_method" else ["op", "method"]
+    return compare.compare(table_a, table_b, lambda t: t, keys)
 
 
 def _mutation_section(mutants: pd.DataFrame) -> Section:
@@ -259,21 +273,22 @@ def build_report(
     :class:`ReportError` on bad input before writing anything.
     """
     chosen = parse_formats(formats)
-    run = load_run(run_dir)
-    base = load_run(against) if against is not None else None
-    if base is not None and (base.records is None or run.records is None):
-        raise ReportError("--against compares records: both runs need a records.csv")
+    run = load_run(run_dir, records=False)
+    base = load_run(against, records=False) if against is not None else None
+    if base is not None and not (base.has_records and run.has_records):
+        raise ReportError("--against compares records: both runs need records")
     out = Path(out_dir) if out_dir is not None else run.path / "report"
     sections: list[Section] = []
     verdict = load_verdict(run.path)
     if verdict is not None:
         sections.append(verdict_section(verdict))
-    if run.records is not None:
-        sections += _record_sections(run, run.records, vcurves)
+    totals = aggregate(run) if run.has_records else None
+    if totals is not None:
+        sections += _record_sections(run, totals, vcurves)
     else:
         over = stats.overview(None, run.meta, run.findings_total)
         sections.append(Section("Overview", [_headline_text(run, over)]))
-    comparison = _compare_runs(run, base, verdict) if base is not None else _Comparison()
+    comparison = _compare_runs(run, totals, base, verdict) if base is not None else _Comparison()
     if comparison.section is not None:
         sections.append(comparison.section)
     if run.mutants is not None:
@@ -321,18 +336,19 @@ class _Comparison:
     warnings: tuple[str, ...] = ()
 
 
-def _compare_runs(run: Run, base: Run, verdict: RunVerdict | None) -> _Comparison:
+def _compare_runs(run: Run, totals: Aggregate | None, base: Run, verdict: RunVerdict | None) -> _Comparison:
     """New rule bugs and defects of ``run`` against ``base``, engine accuracy regressions, comparability."""
-    if base.records is None or run.records is None:
+    if totals is None or not base.has_records:
         return _Comparison()
-    section, fresh = _comparison_section(run, base, run.records, base.records)
+    base_totals = aggregate(base)
+    section, fresh = _comparison_section(run, base, totals, base_totals)
     base_verdict = load_verdict(base.path)
     fresh_defects = new_defects(verdict, base_verdict) if verdict is not None and base_verdict is not None else []
     return _Comparison(
         section,
         fresh,
         tuple(fresh_defects),
-        tuple(_regressions(compare.compare_by_method(run.records, base.records))),
+        tuple(_regressions(_side_by_side(totals, base_totals, "by_method"))),
         tuple(comparability(run.meta, base.meta)),
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports import stats
+from reports.aggregate import aggregate
 from reports.build import FORMATS, HEADLINE, Report, parse_formats, write_atomically
 from reports.errors import ReportError
 from reports.load import Run, load_run
@@ -57,9 +57,9 @@ def engine_table(runs: Sequence[Run]) -> pd.DataFrame:
         seconds = float(run.meta.get("seconds") or math.nan)
         expressions = int(counts.get("expressions", 0))
         row: dict[str, Any] = {"engine": _name(run), "expressions": expressions, "points": counts.get("points", 0)}
-        own = None if run.records is None else run.records[run.records["method"] == _ENGINE_METHOD]
-        if own is not None and not own.empty:
-            s = stats.summarize(own.assign(engine=row["engine"]), ["engine"]).iloc[0]
+        own = _engine_rows(run)
+        if not own.empty:
+            s = own.iloc[0]
             row.update({k: s[k] for k in ("scored", "median_bits", "p99_bits", "max_bits", "within_1ulp")})
             row["exceptions"] = int(s["exceptions"])
         kinds = Counter(str(f.get("kind")) for f in run.findings)
@@ -68,6 +68,15 @@ def engine_table(runs: Sequence[Run]) -> pd.DataFrame:
         row["expressions_per_s"] = expressions / seconds if seconds > 0 else math.nan
         rows.append(row)
     return pd.DataFrame(rows, columns=list(ENGINE_COLUMNS))
+
+
+def _engine_rows(run: Run) -> pd.DataFrame:
+    """The run's ``engine_f64`` row of :func:`reports.stats.by_method`, read batch by batch (empty without one)."""
+    import pyarrow.dataset as ds
+
+    if not run.has_records:
+        return pd.DataFrame()
+    return aggregate(run, ds.field("method") == _ENGINE_METHOD).summary("by_method")
 
 
 def per_op_table(runs: Sequence[Run]) -> pd.DataFrame:
@@ -133,7 +142,7 @@ def build_engines_report(
     if len(run_dirs) < 2:
         raise ReportError("comparing engines needs at least two run directories")
     chosen = parse_formats(formats)
-    runs = [load_run(d) for d in run_dirs]
+    runs = [load_run(d, records=False) for d in run_dirs]
     engines = engine_table(runs)
     per_op = per_op_table(runs)
     notes = _comparable(runs)

@@ -27,6 +27,7 @@ from runstore import (
     MUTANTS,
     RECORDS,
     ColumnType,
+    Parts,
     RunStoreError,
     TableSpec,
     open_run,
@@ -62,6 +63,13 @@ class Run:
     shrunk: list[dict[str, Any]] = field(default_factory=list)
     findings_total: int = 0
     notes: tuple[str, ...] = ()
+    parts: Parts | None = None
+    """The whole Parquet parts of the records when they were not read (``load_run(..., records=False)``)."""
+
+    @property
+    def has_records(self) -> bool:
+        """Whether the run holds records (read into :attr:`records`, or left on disk in :attr:`parts`)."""
+        return self.records is not None or self.parts is not None
 
     @property
     def run_id(self) -> str:
@@ -120,35 +128,48 @@ def _frame_types(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def load_run(run_dir: str | Path) -> Run:
+def load_run(run_dir: str | Path, *, records: bool = True) -> Run:
     """Read a run directory: ``run.json``, the records, the findings and ``mutants.csv``.
 
     A run needs ``run.json`` and at least one row of records or mutants; a
     run found ``running`` with nobody holding its lock is reported ``killed``.
+    With ``records=False`` Parquet records stay on disk (:attr:`Run.parts`
+    names their whole parts, :func:`reports.aggregate.aggregate` reads them
+    batch by batch); the ``records.csv`` of an older run is read either way.
     """
     path = Path(run_dir)
     stored = _open(path)
     notes = list(stored.notes)
-    records: pd.DataFrame | None = None
+    frame: pd.DataFrame | None = None
     parts = stored.parts.get(RECORDS.name)
     legacy = path / LEGACY_RECORDS_FILE
-    if parts is not None and parts.files:
-        records = _frame(read_table(path / RECORDS.path, RECORDS, parts=parts))
-    elif legacy.exists():
-        records, dropped = _read_csv(legacy, RECORDS)
+    on_disk = parts if parts is not None and parts.files and not records else None
+    if parts is not None and parts.files and records:
+        frame = _frame(read_table(path / RECORDS.path, RECORDS, parts=parts))
+    elif legacy.exists() and on_disk is None:
+        frame, dropped = _read_csv(legacy, RECORDS)
         notes.extend(dropped)
     mutants_file = path / MUTANTS_FILE
     mutants = _read_csv(mutants_file, MUTANTS)[0] if mutants_file.exists() else None
-    if records is None and mutants is None:
-        raise ReportError(f"{path} holds no records: {path / RECORDS.path} is missing")
-    if (records is None or records.empty) and (mutants is None or mutants.empty):
-        status = stored.status
-        shown = f" (run.json status: {status})" if status != "finished" else ""
-        empty = (legacy if legacy.exists() else path / RECORDS.path) if records is not None else mutants_file
-        raise ReportError(f"{empty} has no rows: the run is empty{shown}")
+    _check_rows(path, stored.status, frame, on_disk, mutants)
     found = read_findings(path)
     notes.extend(found.notes)
-    return Run(path, stored.meta, records, found.findings, mutants, found.shrunk, found.total, tuple(notes))
+    return Run(path, stored.meta, frame, found.findings, mutants, found.shrunk, found.total, tuple(notes), on_disk)
+
+
+def _check_rows(
+    path: Path, status: str, frame: pd.DataFrame | None, parts: Parts | None, mutants: pd.DataFrame | None
+) -> None:
+    """A run needs at least one row of records or mutants."""
+    if frame is None and parts is None and mutants is None:
+        raise ReportError(f"{path} holds no records: {path / RECORDS.path} is missing")
+    no_records = parts.rows == 0 if parts is not None else frame is None or frame.empty
+    if no_records and (mutants is None or mutants.empty):
+        shown = f" (run.json status: {status})" if status != "finished" else ""
+        legacy = path / LEGACY_RECORDS_FILE
+        has = frame is not None or parts is not None
+        empty = (legacy if legacy.exists() and parts is None else path / RECORDS.path) if has else path / MUTANTS_FILE
+        raise ReportError(f"{empty} has no rows: the run is empty{shown}")
 
 
 def _read_text(file: Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from io import BytesIO
 from typing import Final
 
@@ -26,21 +26,22 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _methods(records: pd.DataFrame) -> list[str]:
-    return stats.ordered(pd.DataFrame({"method": records["method"].unique()}), ["method"])["method"].tolist()
+def error_ecdf(steps: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
+    """ECDF per method: share of scored rows with at most b bits of error, b = log2(ULPs + 1).
 
-
-def error_ecdf(records: pd.DataFrame) -> bytes:
-    """ECDF per method: share of scored rows with at most b bits of error, b = log2(ULPs + 1)."""
+    ``steps`` gives, per method in the order drawn, the occupied bins of its
+    bits-of-error histogram (:meth:`reports.histogram.Histogram.steps`): the
+    largest value in each 1/1024-bit bin and the rows in it, so each step of a
+    curve sits at most 1/1024 bit right of where the exact ECDF steps.
+    """
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    for method in _methods(records):
-        rows = records[(records["method"] == method) & records["true_grad"].notna()]
-        values, counts = np.unique(rows["bits_err"].fillna(stats.MAX_BITS).to_numpy(), return_counts=True)
+    for method, (values, counts) in steps.items():
         if values.size:
             share = np.cumsum(counts) / counts.sum()
             keep = np.unique(np.linspace(0, values.size - 1, min(values.size, _ECDF_POINTS)).astype(int))
-            ax.step(np.r_[0.0, values[keep]], np.r_[0.0, share[keep]], where="post", label=f"{method} (n={len(rows)})")
+            label = f"{method} (n={int(counts.sum())})"
+            ax.step(np.r_[0.0, values[keep]], np.r_[0.0, share[keep]], where="post", label=label)
     ax.set_xlim(0, stats.MAX_BITS)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("bits of error, log2(ULP distance + 1)  (0 = correctly rounded, 64 = failed)")
@@ -51,13 +52,15 @@ def error_ecdf(records: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
-def error_vs_depth(records: pd.DataFrame) -> bytes:
-    """Median (solid) and 90th-percentile (dashed) bits of error against expression depth, per method."""
-    table = stats.by_depth(records)
+def error_vs_depth(by_depth: pd.DataFrame) -> bytes:
+    """Median (solid) and 90th-percentile (dashed) bits of error against expression depth, per method.
+
+    ``by_depth`` is a :func:`reports.stats.by_depth` table.
+    """
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    for i, method in enumerate(_methods(records)):
-        t = table[table["method"] == method].sort_values("depth")
+    for i, method in enumerate(dict.fromkeys(stats.ordered(by_depth, ["method"])["method"])):
+        t = by_depth[by_depth["method"] == method].sort_values("depth")
         color = f"C{i % 10}"
         ax.plot(t["depth"], t["median_bits"], "o-", color=color, label=f"{method} median")
         ax.plot(t["depth"], t["p90_bits"], "x--", color=color, alpha=0.7, label=f"{method} p90")

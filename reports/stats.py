@@ -40,6 +40,8 @@ __all__ = [
     "excess",
     "discards",
     "size_bucket",
+    "order_sizes",
+    "SUMMARY_COLUMNS",
     "overview",
     "ordered",
 ]
@@ -182,8 +184,13 @@ def size_bucket(size: int) -> str:
 def by_size(records: pd.DataFrame) -> pd.DataFrame:
     """Per size bucket (see :func:`size_bucket`) and method, smallest sizes first."""
     sub = _subset(records, "size")
-    table = summarize(sub.assign(size=sub["size"].map(size_bucket)), ["size", "method"])
-    lo = table["size"].map(lambda s: int(s.split("-")[0]))
+    return order_sizes(summarize(sub.assign(size=sub["size"].map(size_bucket)), ["size", "method"]))
+
+
+def order_sizes(table: pd.DataFrame) -> pd.DataFrame:
+    """A table ordered by method (:func:`ordered`), sorted again by its size buckets, smallest first."""
+    table = ordered(table, ["size", "method"])
+    lo = table["size"].map(lambda s: int(str(s).split("-")[0]))
     return table.assign(_lo=lo).sort_values(["_lo"], kind="stable").drop(columns="_lo").reset_index(drop=True)
 
 

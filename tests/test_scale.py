@@ -94,6 +94,51 @@ def test_a_campaign_on_dask_gives_the_records_of_a_local_run(
     assert (tmp_path / "a" / "per_op.csv").read_text() == (tmp_path / "b" / "per_op.csv").read_text()
 
 
+@pytest.fixture(scope="module")
+def lone_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A cluster of one worker for plugins (what a plugin registers there stays out of the other tests)."""
+    started = LocalCluster(tmp_path_factory.mktemp("lone"), workers=1)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.mark.usefixtures("restore_registry")
+def test_a_plugin_file_only_the_client_has_is_uploaded_to_the_workers(
+    lone_worker: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = tmp_path / "client"
+    (client / "mine").mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "user_ops.py", client / "mine" / "client_only_ops.py")
+    monkeypatch.chdir(client)  # the worker runs elsewhere: mine/client_only_ops.py is not there
+    assert not (Path(lone_worker.file).parent / "w0" / "mine").exists()
+    argv = ["verify", "--examples", "25", "--seed", "1", "--plugin", "mine/client_only_ops.py", "--ops", "softplus,mul"]
+    assert main([*argv, "--scheduler-file", str(lone_worker.file), "--out", str(tmp_path / "run")]) == 0
+    ops = read_table(tmp_path / "run" / RECORDS.path, RECORDS, columns=["ops"]).column("ops").to_pylist()
+    assert any("softplus" in o for o in ops)
+    assert list((Path(lone_worker.file).parent / "w0").rglob("client_only_ops.py"))  # the uploaded copy
+
+
+@pytest.mark.usefixtures("restore_registry")
+def test_what_a_worker_cannot_import_is_a_usage_error_naming_it(
+    lone_worker: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "client_only_module.py").write_text((ROOT / "tests" / "user_ops.py").read_text())
+    (tmp_path / "engine_here.py").write_text("from autodiff import Value\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # importable by the client only
+    monkeypatch.chdir(tmp_path)
+    common = ["verify", "--examples", "25", "--scheduler-file", str(lone_worker.file)]
+    assert main([*common, "--plugin", "client_only_module", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Dask worker tcp://127.0.0.1:" in err and "no module named 'client_only_module'" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert main([*common, "--engine", "engine_here.py:Value", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Dask worker tcp://127.0.0.1:" in err and "cannot read engine file 'engine_here.py'" in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_an_unreachable_scheduler_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--scheduler-file", str(tmp_path / "none.json"), "--out", str(tmp_path / "r")]) == 2
     assert "scheduler file" in capsys.readouterr().err and not (tmp_path / "r").exists()
@@ -269,6 +314,19 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
     assert records(out) == reference
     manifest = (out / "chunks.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["index"] for line in manifest) == [0, 1, 2, 3]
+
+
+def test_an_exploding_interval_is_refined_not_a_memory_error() -> None:
+    """At 64 bits exp(x1)**-2 ** (x0/x1 * exp(x1)) encloses exp(+-1e34), and exp of that wanted ~1e34 bits:
+    a 100,000-expression campaign died of MemoryError there. The enclosure is refused and refined instead."""
+    from verification.expr import Apply, Var
+    from verification.references import reference
+
+    inner = Apply("pow_const", (Apply("exp", (Var(1),)),), (-2.0,))
+    power = Apply("pow", (inner, Apply("mul", (Apply("truediv", (Var(0), Var(1))), Apply("exp", (Var(1),))))))
+    certified = reference(Apply("exp", (power,)), 2).certify((0.5, -3.0740982809725835e-54))
+    assert certified is not None and certified.bits > 64
+    assert (certified.value, certified.grads) == (1.444667861009766, (-1.0629272107732313, -0.5314636053866156))
 
 
 def test_memory_for_ratios_and_findings_is_bounded() -> None:

@@ -146,30 +146,33 @@ class DaskSession:
 _END: Any = object()
 
 
-def _local_plugin(spec: str) -> str:
+def _local_plugin(spec: str, worker: Any) -> str:
     """The plugin as this worker can load it: the path itself, or the copy uploaded to the worker."""
     if not _is_file(spec) or Path(spec).is_file():
         return spec
-    from distributed import get_worker
-
-    return str(Path(get_worker().local_directory) / Path(spec).name)
+    return str(Path(worker.local_directory) / Path(spec).name)
 
 
 _LOADED: set[tuple[str, ...]] = set()
 
 
-def _load_plugins_once(plugins: tuple[str, ...]) -> None:
+def _load_plugins_once(plugins: tuple[str, ...], worker: Any = None) -> None:
+    """Load the plugins in this worker process unless done (``worker``: the Dask worker, else the current one)."""
     if plugins and plugins not in _LOADED:
+        from distributed import get_worker
+
         from verification.plugins import load_plugins
 
-        load_plugins(tuple(_local_plugin(p) for p in plugins))
+        here = worker if worker is not None else get_worker()
+        load_plugins(tuple(_local_plugin(p, here) for p in plugins))
         _LOADED.add(plugins)
 
 
-def _worker_problems(plugins: tuple[str, ...], engine: str | None) -> str:
-    """Run on each worker: '' when it can load the plugins and the engine, else what it cannot."""
+def _worker_problems(plugins: tuple[str, ...], engine: str | None, dask_worker: Any = None) -> str:
+    """Run on each worker (``Client.run`` passes ``dask_worker``): '' when it can load the plugins and the
+    engine, else what it cannot."""
     try:
-        _load_plugins_once(plugins)
+        _load_plugins_once(plugins, dask_worker)
     except Exception as exc:
         return f"cannot load the plugins: {exc}"
     if engine is None:

@@ -158,6 +158,11 @@ def mp_numbers(ctx: Any, name: str) -> Numbers:
 
 _GUARD_BITS = 24
 
+_MAX_EXP_MAG = 1 << 16
+"""exp of an argument beyond 2**this is not computed: mpmath works at the argument's magnitude in bits
+(exp(exp(1e34)) asks for ~1e34 bits and fails with MemoryError); the enclosure is refused instead, so a
+higher precision is tried and, at the cap, the point is unsamplable."""
+
 
 def _intervals() -> Numbers:  # noqa: C901 -- each nested function is one op's interval rule
     import mpmath
@@ -177,6 +182,8 @@ def _intervals() -> Numbers:  # noqa: C901 -- each nested function is one op's i
 
         def g(x: Any) -> Any:
             a, b = iv.mpf(x)._mpi_
+            if name == "exp" and max(a[2] + a[3], b[2] + b[3]) > _MAX_EXP_MAG and (a[1] or b[1]):
+                raise ArithmeticError(f"exp of an argument beyond 2**{_MAX_EXP_MAG}")
             prec = iv.prec
             work.prec = prec + _GUARD_BITS
             fa, fb = fn(work.make_mpf(a)), fn(work.make_mpf(b))
