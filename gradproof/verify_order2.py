@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runstore import FINDINGS_FILE, RunDir, RunKind, Status
+from runstore import FINDINGS_FILE, ORDER2_RECORDS_FILE, RunDir, RunKind, Status
 from verification.errors import UsageError
 from verification.versions import versions
 
@@ -141,7 +141,7 @@ def _foreign_summary(result: SecondResult, out: Path, *, strict: bool) -> int:
         print(f"  unexplained: {text}")
     if result.unexplained:
         print(f"{len(result.unexplained)} finding(s) no cause could be given for: the run fails")
-    print(f"records: {out / 'records_order2.csv'}; defects: {out / FINDINGS_FILE}")
+    print(f"records: {out / ORDER2_RECORDS_FILE}; defects: {out / FINDINGS_FILE}")
     if result.judged == 0:
         print("NOTHING JUDGED: no verdict")
         return 1
@@ -166,7 +166,7 @@ def _summary(result: SecondResult, out: Path) -> int:
         print(f"  raised: {err}")
     if result.errors:
         print(f"{len(result.errors)} check(s) raised where the first-order run was defined and finite")
-    print(f"records: {out / 'records_order2.csv'}")
+    print(f"records: {out / ORDER2_RECORDS_FILE}")
     if result.findings:
         print(f"FOUND {len(result.findings)} wrong entr{'y' if len(result.findings) == 1 else 'ies'}")
         shown = result.shrunk or result.findings[0]

@@ -27,11 +27,11 @@ from typing import Any
 
 from reports.errors import ReportError
 from reports.formats import parse_formats
-from runstore import FINDINGS_FILE, RunStoreError, read_meta
+from runstore import FINDINGS_FILE, ORDER2_RECORDS_FILE, RunStoreError, read_meta
 
 __all__ = ["ORDER2_RECORDS", "Order2Report", "is_order2_run", "build_order2_report", "mode_table", "op_table"]
 
-ORDER2_RECORDS = "records_order2.csv"
+ORDER2_RECORDS = ORDER2_RECORDS_FILE
 """The records file of an order-2 run (written by :mod:`verification.second_campaign`)."""
 
 _VERDICTS = ("ok", "bug", "exception_mismatch", "unjudged", "raised")

@@ -28,6 +28,7 @@ __all__ = [
     "FINDINGS_KEPT",
     "OBSERVATIONS_DIR",
     "WARNINGS_FILE",
+    "ORDER2_RECORDS_FILE",
     "RunKind",
     "Status",
 ]
@@ -41,6 +42,8 @@ OBSERVATIONS_DIR: Final = "observations"
 """Per-chunk side data a run needs again on resume (one file per chunk, written before its manifest line)."""
 WARNINGS_FILE: Final = "warnings.log"
 """Warnings raised by libraries and engines during the run (kept off the console)."""
+ORDER2_RECORDS_FILE: Final = "records_order2.csv"
+"""An order-2 run's records: one CSV row per judged entry (order, mode, op, method, verdict, error)."""
 FINDINGS_KEPT: Final = 200
 """Findings listed in ``findings.json`` (all of them are in ``findings.jsonl``); a report table stays readable."""
 

@@ -33,6 +33,7 @@ from typing import Any
 from hypothesis.errors import HypothesisWarning
 
 from autodiff import AutodiffError, get_op, op_names
+from runstore import ORDER2_RECORDS_FILE
 from verification.defects import Defect, DefectLog
 from verification.expr import Expr, ops_in, to_source
 from verification.generation import Case, case_strategy, hypothesis_seed, run_cases
@@ -59,7 +60,7 @@ MODES: dict[str, tuple[Mode, ...]] = {
 }
 """Names accepted by ``--modes`` and the checks each selects."""
 
-RECORDS_FILE = "records_order2.csv"
+RECORDS_FILE = ORDER2_RECORDS_FILE
 COLUMNS = (
     "expr_id",
     "expression",
