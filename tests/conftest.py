@@ -28,18 +28,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture
 def restore_registry() -> Iterator[None]:
-    """Ops registered during a test (by a plugin or a test module) are removed afterwards."""
-    from autodiff import op_names, unregister
-
-    before = set(op_names())
-    yield
-    for name in set(op_names()) - before:
-        unregister(name)
-
-
-@pytest.fixture
-def forget_custom_ops() -> Iterator[None]:
-    """Custom framework ops declared during a test (``--custom``, ``custom_op``) are removed afterwards."""
+    """Ops registered during a test (by a plugin, a test module, ``--custom`` or ``custom_op``) are removed
+    afterwards, with their framework declarations."""
     from autodiff import op_names
     from verification.frameworks import remove_custom
 

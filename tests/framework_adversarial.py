@@ -20,6 +20,8 @@ import importlib
 import time
 from typing import Any
 
+from tests.framework_ops import jax_kit, torch_kit
+
 LOG2E_6 = 1.442695
 """1 / ln 2 to 6 digits, as a user types it."""
 
@@ -30,25 +32,7 @@ def _hang() -> None:
 
 
 def _torch_ops() -> dict[str, Any]:
-    torch: Any = importlib.import_module("torch")
-
-    def logistic(x: Any) -> Any:
-        e = torch.exp(-torch.abs(x))
-        return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        return torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x)))
-
-    def make(name: str, forward: Any, backward: Any) -> Any:
-        def fwd(ctx: Any, x: Any) -> Any:
-            ctx.save_for_backward(x)
-            return forward(x)
-
-        def bwd(ctx: Any, g: Any) -> Any:
-            (x,) = ctx.saved_tensors
-            return g * backward(x)
-
-        return type(name, (torch.autograd.Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+    torch, logistic, softplus, make = torch_kit()
 
     def raising(x: Any) -> Any:
         raise RuntimeError("backward of RaisingEverywhere is not implemented")
@@ -72,16 +56,7 @@ def _torch_ops() -> dict[str, Any]:
 
 
 def _jax_ops() -> dict[str, Any]:
-    jax: Any = importlib.import_module("jax")
-    jax.config.update("jax_enable_x64", True)
-    jnp: Any = importlib.import_module("jax.numpy")
-
-    def logistic(x: Any) -> Any:
-        e = jnp.exp(-jnp.abs(x))
-        return jnp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+    jax, jnp, logistic, softplus = jax_kit()
 
     zero_hole = jax.custom_vjp(softplus)
     zero_hole.defvjp(lambda x: (softplus(x), x), lambda x, g: (g * jnp.where(x == 0, 0.0, logistic(x)),))

@@ -17,7 +17,9 @@ SOFTPLUS = "log(1 + exp(x))"
 LOG_SIGMOID = "-log(1 + exp(-x))"
 
 
-def _torch_ops() -> dict[str, Any]:
+def torch_kit() -> tuple[Any, Any, Any, Any]:
+    """torch, its stable logistic and softplus, and ``make(name, forward, backward)``: an
+    ``autograd.Function`` whose backward is ``g * backward(x)``."""
     torch: Any = importlib.import_module("torch")
 
     def logistic(x: Any) -> Any:
@@ -39,6 +41,11 @@ def _torch_ops() -> dict[str, Any]:
 
         return type(name, (torch.autograd.Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
 
+    return torch, logistic, softplus_value, make
+
+
+def _torch_ops() -> dict[str, Any]:
+    torch, logistic, softplus_value, make = torch_kit()
     return {
         "StableSoftplus": make("StableSoftplus", softplus_value, logistic),
         "StableLogSigmoid": make("StableLogSigmoid", lambda x: -softplus_value(-x), lambda x: logistic(-x)),
@@ -63,7 +70,8 @@ def _raise_beyond(torch: Any, fn: Any, limit: float) -> Any:
     return backward
 
 
-def _jax_ops() -> dict[str, Any]:
+def jax_kit() -> tuple[Any, Any, Any, Any]:
+    """jax (float64 on), jax.numpy, and their stable logistic and softplus."""
     jax: Any = importlib.import_module("jax")
     jax.config.update("jax_enable_x64", True)
     jnp: Any = importlib.import_module("jax.numpy")
@@ -74,6 +82,12 @@ def _jax_ops() -> dict[str, Any]:
 
     def softplus_value(x: Any) -> Any:
         return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+    return jax, jnp, logistic, softplus_value
+
+
+def _jax_ops() -> dict[str, Any]:
+    jax, jnp, logistic, softplus_value = jax_kit()
 
     def vjp_op(forward: Any, derivative: Any) -> Any:
         op = jax.custom_vjp(forward)

@@ -18,7 +18,7 @@ SOFTPLUS = "log(1 + exp(x))"
 POINTS = 40
 
 
-pytestmark = pytest.mark.usefixtures("forget_custom_ops")
+pytestmark = pytest.mark.usefixtures("restore_registry")
 
 
 def _check(framework: str, attr: str, spec: str, *, timeout: float | None = None) -> tuple[OpCheck, Any, str]:

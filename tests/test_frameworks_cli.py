@@ -12,7 +12,7 @@ from gradproof.cli import main
 OPS = "tests.framework_ops"
 
 
-pytestmark = pytest.mark.usefixtures("forget_custom_ops")
+pytestmark = pytest.mark.usefixtures("restore_registry")
 
 
 def _verify(tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, Path]:
