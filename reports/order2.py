@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reports.build import write_atomically
 from reports.errors import ReportError
 from reports.formats import parse_formats
+from reports.render import Section, Table, to_html, to_markdown
 from runstore import FINDINGS_FILE, ORDER2_RECORDS_FILE, RunStoreError, read_meta
 
 __all__ = ["ORDER2_RECORDS", "Order2Report", "is_order2_run", "build_order2_report", "mode_table", "op_table"]
@@ -57,14 +59,22 @@ def is_order2_run(run_dir: str | Path) -> bool:
         return False
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path) -> tuple[Any, str | None]:
+    """The records, and a note when a torn last line (a write cut short) was dropped."""
+    import io
+
     import pandas as pd
 
     file = path / ORDER2_RECORDS
     if not file.exists():
         raise ReportError(f"{path} holds no order-2 records: {file} is missing")
     try:
-        df = pd.read_csv(file, dtype={"entry": str, "ops": str})
+        data = file.read_bytes()
+        note = None
+        if data and not data.endswith(b"\n"):
+            data = data[: data.rfind(b"\n") + 1]
+            note = f"dropped a torn last line of {file} (a record cut short)"
+        df = pd.read_csv(io.BytesIO(data), dtype={"entry": str, "ops": str})
     except (OSError, ValueError) as exc:
         raise ReportError(f"{file} cannot be read: {str(exc).splitlines()[0]}") from None
     for name in ("order", "mode", "method", "verdict"):
@@ -73,7 +83,7 @@ def _load(path: Path) -> Any:
     if "ops" not in df.columns:  # written before the accuracy columns existed
         df["ops"], df["ulp_err"], df["bits_err"] = "", math.nan, math.nan
     df["ops"] = df["ops"].fillna("")
-    return df
+    return df, note
 
 
 def _accuracy(group: Any) -> dict[str, Any]:
@@ -150,21 +160,6 @@ def _defects(path: Path) -> tuple[Any, int | None]:
     return pd.DataFrame(rows), total if isinstance(total, int) else None
 
 
-def _markdown(title: str, df: Any) -> str:
-    if df.empty:
-        return f"## {title}\n\nnone\n"
-    head = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([f"## {title}", "", head, rule, *body, ""])
-
-
-def _cell(v: Any) -> str:
-    if isinstance(v, float):
-        return "-" if v != v else f"{v:g}"
-    return str(v).replace("|", "\\|").replace("\n", " ")
-
-
 def _verdict(meta: dict[str, Any], defects: Any, wrong_entries: int | None, df: Any) -> str:
     bugs = int(df["verdict"].isin(["bug", "exception_mismatch"]).sum())
     judged = int(df["verdict"].isin(["ok", "bug", "exception_mismatch"]).sum())
@@ -186,35 +181,37 @@ def build_order2_report(
     path = Path(run_dir)
     chosen = parse_formats(formats)
     meta = read_meta(path)
-    df = _load(path)
+    df, torn = _load(path)
     modes, ops = mode_table(df), op_table(df)
     defects, wrong_entries = _defects(path)
     verdict = _verdict(meta, defects, wrong_entries, df)
     out_dir = Path(out) if out is not None else path / "report"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {"order2_modes": modes, "order2_ops": ops, "order2_defects": defects}
-    titles = {"order2_modes": "Per order and mode", "order2_ops": "Per mode and op", "order2_defects": "Defects"}
-    head = (
-        f"# Order-2 report: {meta.get('engine', '?')}\n\n"
-        f"run {meta.get('run_id', path.name)}, status {meta.get('status', '?')}, seed {meta.get('seed', '?')}, "
-        f"options {json.dumps(meta.get('options', {}))}\n\n{verdict}\n\n"
-        "ULPs and bits: float64 results (engine_f64) against the certified truth rounded to float64.\n"
+    tables = (
+        Table("order2_modes", "Per order and mode", modes),
+        Table("order2_ops", "Per mode and op", ops),
+        Table("order2_defects", "Defects", defects),
     )
-    files: list[Path] = []
+    intro = Section(
+        "Verdict",
+        text=(
+            f"run {meta.get('run_id', path.name)}, status {meta.get('status', '?')}, seed {meta.get('seed', '?')}, "
+            f"options {json.dumps(meta.get('options', {}))}",
+            verdict,
+            "ULPs and bits: float64 results (engine_f64) against the certified truth rounded to float64.",
+            *([torn] if torn else []),
+        ),
+    )
+    sections = [intro, *(Section(t.caption, tables=(t,)) for t in tables)]
+    title = f"Order-2 report: {meta.get('engine', '?')}"
+    contents: dict[str, bytes] = {}
     if "md" in chosen:
-        text = head + "\n" + "\n".join(_markdown(titles[k], t) for k, t in tables.items())
-        files.append(_write(out_dir / "report.md", text))
+        contents["report.md"] = to_markdown(title, sections).encode()
     if "html" in chosen:
-        parts = [
-            f"<h2>{titles[k]}</h2>" + (t.to_html(index=False) if not t.empty else "<p>none</p>")
-            for k, t in tables.items()
-        ]
-        body = head.replace("\n\n", "</p><p>").replace("# ", "<h1>", 1).replace("</p><p>", "</h1><p>", 1)
-        files.append(_write(out_dir / "report.html", f"<html><body>{body}</p>{''.join(parts)}</body></html>"))
+        contents["report.html"] = to_html(title, sections).encode()
     if "csv" in chosen:
-        for name, table in tables.items():
-            files.append(_write(out_dir / f"{name}.csv", table.to_csv(index=False)))
-    summary = "\n".join([verdict, _terminal(modes), f"report: {out_dir}"])
+        contents.update({f"{t.name}.csv": t.data.to_csv(index=False).encode() for t in tables})
+    files = write_atomically(out_dir, contents)
+    summary = "\n".join([*([torn] if torn else []), verdict, _terminal(modes), f"report: {out_dir}"])
     return Order2Report(out_dir, tuple(files), summary)
 
 
@@ -234,10 +231,3 @@ def _terminal(modes: Any) -> str:
     ]
     shown = modes[[c for c in cols if c in modes.columns]]
     return str(shown.to_string(index=False, na_rep="-"))
-
-
-def _write(file: Path, text: str) -> Path:
-    tmp = file.with_name(f".{file.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(file)
-    return file

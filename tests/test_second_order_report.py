@@ -84,6 +84,8 @@ def test_gradproof_report_on_an_order_2_run(tmp_path: Path, capsys: Any) -> None
     assert "verdict: defects 1 wrong" in text and "hvp_fwd" in text and "jvp" in text
     md = (tmp_path / "r" / "report" / "report.md").read_text()
     assert "## Per order and mode" in md and "## Per mode and op" in md and "| wrong | mul | operator |" in md
+    html = (tmp_path / "r" / "report" / "report.html").read_text()
+    assert "<table" in html and "Per mode and op" in html and "defects 1 wrong" in html
     assert {p.name for p in (tmp_path / "r" / "report").iterdir()} == {
         "report.md",
         "report.html",
@@ -107,3 +109,17 @@ def test_a_real_order_2_run_is_reported(tmp_path: Path, capsys: Any) -> None:
     assert main(["report", str(out), "--format", "csv"]) == 0
     table = (out / "report" / "order2_modes.csv").read_text().splitlines()
     assert len(table) == 1 + 8  # 4 modes x (float64, 50 digits)
+
+
+def test_a_torn_last_record_is_dropped_and_said(tmp_path: Path, capsys: Any) -> None:
+    _tiny_run(tmp_path / "r")
+    records = tmp_path / "r" / RECORDS_FILE
+    whole = records.read_bytes()
+    records.write_bytes(whole + whole.splitlines(keepends=True)[-1][:-9])  # a last row cut short
+    assert main(["report", str(tmp_path / "r"), "--format", "csv"]) == 0
+    assert "dropped a torn last line" in capsys.readouterr().out
+    kept = (tmp_path / "r" / "report" / "order2_modes.csv").read_text()
+    records.write_bytes(whole)
+    assert main(["report", str(tmp_path / "r"), "--format", "csv"]) == 0
+    assert "dropped a torn last line" not in capsys.readouterr().out
+    assert (tmp_path / "r" / "report" / "order2_modes.csv").read_text() == kept
